@@ -1,0 +1,52 @@
+"""Feed-forward heads: `FF` returns logits, `EmbeddingFF` returns (logits, embedding)."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from common import HyperParameter
+
+HEAD_PARAMETERS = {
+    "hidden_dim": HyperParameter(int, "units of the hidden layer (EmbeddingFF: also the embedding size E')", interval="[1, inf)"),
+    "dropout": HyperParameter(float, "dropout probability after the hidden layer", interval="[0, 1)"),
+}
+
+
+def hidden_layer(in_dim: int, hidden_dim: int, dropout: float) -> nn.Sequential:
+    """Input normalisation, Linear, LeakyReLU, dropout: [B, in_dim] -> [B, hidden_dim]."""
+    return nn.Sequential(
+        nn.LayerNorm(in_dim), nn.Linear(in_dim, hidden_dim), nn.LeakyReLU(0.2), nn.Dropout(dropout)
+    )
+
+
+class FF(nn.Module):
+    """x [B, E] -> logits [B, C] through one hidden layer."""
+
+    hyper_parameters = HEAD_PARAMETERS
+
+    def __init__(self, in_dim: int, n_classes: int, hidden_dim: int = 128, dropout: float = 0.0) -> None:
+        super().__init__()
+        self.layers = nn.Sequential(hidden_layer(in_dim, hidden_dim, dropout), nn.Linear(hidden_dim, n_classes))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(x)
+
+
+class EmbeddingFF(nn.Module):
+    """x [B, E] -> (logits [B, C], embedding [B, E']).
+
+    A hidden layer, then a linear bottleneck whose output is the embedding (E' = hidden_dim)
+    that embedding losses work on, then a linear layer from the embedding to the logits.
+    """
+
+    hyper_parameters = HEAD_PARAMETERS
+
+    def __init__(self, in_dim: int, n_classes: int, hidden_dim: int = 128, dropout: float = 0.0) -> None:
+        super().__init__()
+        self.embedding_dim = hidden_dim
+        self.embed = nn.Sequential(hidden_layer(in_dim, hidden_dim, dropout), nn.Linear(hidden_dim, hidden_dim))
+        self.logits = nn.Linear(hidden_dim, n_classes)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        embedding = self.embed(x)
+        return self.logits(embedding), embedding

@@ -1,0 +1,63 @@
+"""The one base class of every loss: it trains the model and scores trials."""
+from __future__ import annotations
+
+from typing import Union
+
+import torch
+from torch import nn
+
+from common import BONAFIDE, HyperParameter
+
+ClassifierOutput = Union[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]
+
+
+class BaseLoss(nn.Module):
+    """A criterion that also scores.
+
+    Both `forward(output, labels) -> scalar` and `score(output) -> [B]` (higher = more bona fide)
+    take what the classifier returned: logits [B, C], or the pair (logits, embedding [B, E']).
+    A bare tensor is the embedding for an embedding loss and the logits for a logits loss.
+    Subclasses implement `compute_loss(inputs, labels)` and `compute_score(inputs)` on the selected
+    input, and declare `loss_type`, `reference`, `score_description` and `hyper_parameters`.
+    """
+
+    loss_type: str = "logits"
+    reference: str = ""
+    score_description: str = ""
+    hyper_parameters: dict[str, HyperParameter] = {}
+
+    def __init__(self, embedding_dim: int, n_classes: int) -> None:
+        super().__init__()
+        self.embedding_dim = embedding_dim
+        self.n_classes = n_classes
+
+    def select(self, output: ClassifierOutput) -> torch.Tensor:
+        """The part of the classifier output this loss works on."""
+        if isinstance(output, tuple):
+            logits, embedding = output
+            return logits if self.loss_type == "logits" else embedding
+        return output
+
+    def forward(self, output: ClassifierOutput, labels: torch.Tensor) -> torch.Tensor:
+        return self.compute_loss(self.select(output), labels)
+
+    def score(self, output: ClassifierOutput) -> torch.Tensor:
+        return self.compute_score(self.select(output))
+
+    def compute_loss(self, inputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def compute_score(self, inputs: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+
+def upcast(x: torch.Tensor) -> torch.Tensor:
+    """`x` in float32 when it is in a half-precision type (autocast), unchanged otherwise."""
+    return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+
+
+def bonafide_log_odds(logits: torch.Tensor) -> torch.Tensor:
+    """log p(bona fide) − log p(not bona fide) under softmax(logits [B, C]): logit_bf − logsumexp(other logits)."""
+    logits = upcast(logits)
+    others = torch.cat([logits[:, :BONAFIDE], logits[:, BONAFIDE + 1 :]], dim=1)
+    return logits[:, BONAFIDE] - torch.logsumexp(others, dim=1)

@@ -1,0 +1,43 @@
+"""The shared part of the margin-softmax losses: class weights, cosine logits, margin on the target."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from common import BONAFIDE
+from losses.base import BaseLoss, upcast
+
+
+class CosineMarginLoss(BaseLoss):
+    """Cross-entropy over s · cos(embedding, class weight), with the target class's cosine
+    replaced by `target_logit(cos)`; the score is the cosine to the bona fide weight.
+
+    Learnable class weights `weight [C, E']`. Computed in at least float32, also under autocast.
+    """
+
+    loss_type = "embedding"
+    score_description = "cosine between the embedding and the bona fide class weight"
+
+    def __init__(self, embedding_dim: int, n_classes: int, s: float) -> None:
+        super().__init__(embedding_dim, n_classes)
+        self.s = s
+        self.weight = nn.Parameter(torch.empty(n_classes, embedding_dim))
+        nn.init.xavier_uniform_(self.weight)
+
+    def cosine(self, embedding: torch.Tensor) -> torch.Tensor:
+        """[B, E'] -> cosines to every class weight [B, C]."""
+        return F.normalize(upcast(embedding), dim=1) @ F.normalize(upcast(self.weight), dim=1).T
+
+    def target_logit(self, cos_target: torch.Tensor) -> torch.Tensor:
+        """The unscaled logit of the target class given its cosine [B]."""
+        raise NotImplementedError
+
+    def compute_loss(self, embedding: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        cos = self.cosine(embedding)
+        target = labels.unsqueeze(1)
+        logits = cos.scatter(1, target, self.target_logit(cos.gather(1, target).squeeze(1)).unsqueeze(1))
+        return F.cross_entropy(self.s * logits, labels)
+
+    def compute_score(self, embedding: torch.Tensor) -> torch.Tensor:
+        return self.cosine(embedding)[:, BONAFIDE]

@@ -1,0 +1,195 @@
+"""Command-line arguments: fixed flags, plus one flag per component hyper-parameter.
+
+Component flags (`--margin`, `--hidden_dim`, ...) come from the components' `hyper_parameters`
+(for losses, LOSS_METADATA): argparse leaves them None, and the chosen component's own default
+applies. `parse_arguments` returns a fully checked namespace whose `hyper_parameters` holds the
+resolved values per stage, or raises UsageError.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import NoReturn, Sequence
+
+from common import (
+    DATASETS,
+    LOSS_ALIASES,
+    LOSS_METADATA,
+    REGISTRIES,
+    HyperParameter,
+    UsageError,
+    canonical_loss_name,
+    check_combination,
+    hyper_parameter_metadata,
+)
+
+DATA_ROOT_VARIABLE = "CA_MHFA_DATA_ROOT"
+STAGES = ("extractor", "processor", "classifier", "loss")
+
+
+class OneLineErrorParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line on stderr and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def positive(kind: type):
+    """argparse type: a number of `kind` greater than zero."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {kind.__name__}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text} must be greater than 0")
+        return value
+
+    parse.__name__ = f"positive {kind.__name__}"
+    return parse
+
+
+def component_flags() -> dict[str, list[tuple[str, str, HyperParameter]]]:
+    """Flag name -> every (stage, component, declaration) that takes it."""
+    flags: dict[str, list[tuple[str, str, HyperParameter]]] = {}
+    for stage, registry in REGISTRIES.items():
+        for name, component in registry.items():
+            for parameter, spec in component.hyper_parameters.items():
+                flags.setdefault(parameter, []).append((stage, name, spec))
+    return flags
+
+
+def flag_type(parameter: str, declarations: list[tuple[str, str, HyperParameter]]) -> type:
+    """The argparse type of a flag shared by several components; int and float share float."""
+    types = {spec.type for _, _, spec in declarations}
+    if len(types) == 1:
+        return types.pop()
+    if types == {int, float}:
+        return float
+    raise TypeError(f"components declare --{parameter} with incompatible types {types}")
+
+
+def add_component_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "component hyper-parameters", "each applies to the components named in its help; default: the component's own"
+    )
+    for parameter, declarations in sorted(component_flags().items()):
+        kind = flag_type(parameter, declarations)
+        usage = "; ".join(
+            f"{name}: {spec.help} (default {hyper_parameter_metadata(REGISTRIES[stage][name])[parameter]['default']})"
+            for stage, name, spec in declarations
+        )
+        if kind is bool:
+            group.add_argument(f"--{parameter}", action=argparse.BooleanOptionalAction, default=None, help=usage)
+        else:
+            group.add_argument(f"--{parameter}", type=kind, default=None, metavar=kind.__name__.upper(), help=usage)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineErrorParser(
+        prog="train_and_eval.py",
+        description="Train a spoofing countermeasure (extractor -> processor -> classifier -> loss), "
+        "select the best epoch on dev, evaluate on eval, and append a row to the results CSV.",
+    )
+    parser.add_argument("--list", action="store_true", help="print every registered component with its parameters, then exit")
+
+    data = parser.add_argument_group("data")
+    data.add_argument("--dataset", default="Synthetic", choices=sorted(DATASETS), help="corpus (default: Synthetic, built in)")
+    data.add_argument(
+        "--data_root",
+        default=os.environ.get(DATA_ROOT_VARIABLE, "data"),
+        help=f"folder holding the corpora (default: ${DATA_ROOT_VARIABLE}, else ./data); Synthetic is generated there",
+    )
+    data.add_argument("--local", action="store_true", help="run on this machine with corpora under --data_root (the default; kept for ca-mhfa commands)")
+    data.add_argument("--limit", type=positive(int), default=None, metavar="N", help="keep at most N utterances per split (class-stratified), for smoke tests")
+
+    model = parser.add_argument_group("model")
+    model.add_argument("--extractor", default="LFCC", choices=sorted(REGISTRIES["extractor"]), help="front-end (default: LFCC)")
+    model.add_argument("--processor", default="Mean", choices=sorted(REGISTRIES["processor"]), help="pooling back-end (default: Mean)")
+    model.add_argument("--classifier", default="FF", choices=sorted(REGISTRIES["classifier"]), help="head (default: FF)")
+    model.add_argument(
+        "--loss", default="CrossEntropy", choices=sorted([*REGISTRIES["loss"], *LOSS_ALIASES]), help="loss, also the scoring rule (default: CrossEntropy)"
+    )
+    add_component_flags(parser)
+
+    training = parser.add_argument_group("training")
+    training.add_argument("--lr", type=positive(float), default=1e-3, help="Adam learning rate (default: 1e-3)")
+    training.add_argument("--weight_decay", type=float, default=0.0, help="Adam weight decay (default: 0)")
+    training.add_argument("--batch_size", type=positive(int), default=32, help="utterances per batch (default: 32)")
+    training.add_argument("-ep", "--num_epochs", type=positive(int), default=10, help="training epochs (default: 10)")
+    training.add_argument("--seed", type=int, default=0, help="seed of initialisation and sampling (default: 0)")
+    training.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="auto: cuda when available (default: auto)")
+    training.add_argument("--num_workers", type=int, default=0, help="data-loading worker processes (default: 0)")
+
+    output = parser.add_argument_group("outputs")
+    output.add_argument("--output_dir", default=None, help="run directory (default: <runs_dir>/<time>_<run name>); must not exist yet")
+    output.add_argument("--runs_dir", default="runs", help="parent of the default run directories (default: runs)")
+    output.add_argument("--run_name", default=None, help="name of the run (default: dataset_extractor_processor_classifier_loss_seed)")
+    output.add_argument("--results_csv", default="results.csv", help="results log, one row appended per finished run (default: results.csv)")
+    output.add_argument("--wandb", action="store_true", help="also log to Weights & Biases (honours WANDB_MODE, e.g. offline)")
+    output.add_argument("--wandb_project", default="ca-mhfa", help="Weights & Biases project (default: ca-mhfa)")
+    return parser
+
+
+def coerce(parameter: str, component: str, spec: HyperParameter, value):
+    """`value` as the type `component` declares for `--parameter`, within its allowed range."""
+    if spec.type is int and value != int(value):
+        raise UsageError(f"--{parameter} {value} must be an integer for {component}")
+    value = spec.type(value)
+    spec.check(parameter, value)
+    return value
+
+
+def resolve_hyper_parameters(args: argparse.Namespace) -> dict[str, dict]:
+    """Per stage, the chosen component's hyper-parameters: the flag where given, else its default.
+
+    Raises UsageError for a flag that none of the chosen components takes.
+    """
+    resolved = {}
+    for stage in STAGES:
+        component = REGISTRIES[stage][getattr(args, stage)]
+        defaults = hyper_parameter_metadata(component)
+        resolved[stage] = {
+            parameter: defaults[parameter]["default"]
+            if getattr(args, parameter) is None
+            else coerce(parameter, getattr(args, stage), spec, getattr(args, parameter))
+            for parameter, spec in component.hyper_parameters.items()
+        }
+    used = {parameter for values in resolved.values() for parameter in values}
+    for parameter, declarations in component_flags().items():
+        if getattr(args, parameter) is not None and parameter not in used:
+            takers = ", ".join(f"--{stage} {name}" for stage, name, _ in declarations)
+            raise UsageError(f"--{parameter} does not apply to the chosen components; it is a parameter of {takers}")
+    return resolved
+
+
+def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse and check `argv` (default: sys.argv[1:]); raises UsageError for a bad combination."""
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    args.loss = canonical_loss_name(args.loss)
+    if args.list:
+        return args
+    check_combination(args.extractor, args.processor, args.classifier, args.loss)
+    args.hyper_parameters = resolve_hyper_parameters(args)
+    return args
+
+
+def component_list() -> str:
+    """Every registered component with its hyper-parameters and defaults, for `--list`."""
+    lines = []
+    for stage, registry in REGISTRIES.items():
+        lines.append(f"{stage}s:")
+        for name, component in registry.items():
+            header = f"  {name}"
+            if stage == "loss":
+                metadata = LOSS_METADATA[name]
+                aliases = f", aliases {', '.join(metadata['aliases'])}" if metadata["aliases"] else ""
+                header += f"  [{metadata['type']}{aliases}]  {metadata['reference']}; score: {metadata['score']}"
+            lines.append(header)
+            for parameter, spec in hyper_parameter_metadata(component).items():
+                lines.append(f"      --{parameter} ({spec['type']}, default {spec['default']}): {spec['help']}")
+    lines.append("datasets:")
+    lines.extend(f"  {name}  {dataset.__doc__.strip().splitlines()[0]}" for name, dataset in DATASETS.items())
+    return "\n".join(lines)

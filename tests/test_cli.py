@@ -1,0 +1,103 @@
+"""End-to-end runs of train_and_eval.py on the built-in Synthetic corpus."""
+import csv
+import json
+
+import pytest
+
+from results import RESULTS_COLUMNS
+
+SMOKE = ["--limit", "150", "-ep", "2", "--seed", "3"]
+
+
+def results_rows(tmp_path):
+    with open(tmp_path / "results.csv", newline="") as file:
+        reader = csv.reader(file)
+        header = next(reader)
+        return header, [dict(zip(header, values)) for values in reader]
+
+
+def only_run_dir(tmp_path):
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    return run_dir
+
+
+def test_default_run_writes_everything(run_cli, tmp_path):
+    done = run_cli(*SMOKE)
+    assert done.returncode == 0, done.stderr
+    run_dir = only_run_dir(tmp_path)
+    for name in ("config.json", "train.log", "checkpoints/best.pt", "checkpoints/last.pt", "scores/dev.txt",
+                 "scores/eval.txt", "metrics.json", "det_eval.png", "score_histogram_eval.png"):
+        assert (run_dir / name).is_file(), name
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert {"eer", "min_dcf", "act_dcf", "cllr", "accuracy"} <= set(metrics["eval"])
+    assert 1 <= metrics["best_epoch"] <= 2
+    header, rows = results_rows(tmp_path)
+    assert tuple(header) == RESULTS_COLUMNS and len(rows) == 1
+    assert rows[0]["dataset"] == "Synthetic" and rows[0]["loss"] == "CrossEntropy" and rows[0]["extractor"] == "LFCC"
+    assert float(rows[0]["eval_eer_percent"]) == pytest.approx(100 * metrics["eval"]["eer"], abs=1e-4)
+    lines = (run_dir / "scores" / "eval.txt").read_text().splitlines()
+    assert len(lines) == 150
+    assert all(line.split()[2] in ("bonafide", "spoof") for line in lines)
+    assert "EER %" in done.stdout + done.stderr
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["arguments"]["limit"] == 150 and "torch" in config["versions"]
+
+
+def test_design_card_command_with_additive_angular_margin(run_cli, tmp_path):
+    done = run_cli("--local", "--loss", "AdditiveAngularMargin", "--classifier", "EmbeddingFF", "--margin", "0.3", *SMOKE)
+    assert done.returncode == 0, done.stderr
+    _, rows = results_rows(tmp_path)
+    assert rows[0]["loss"] == "AdditiveAngularMargin"
+    assert rows[0]["loss_parameters"] == "margin=0.3;s=30.0;easy_margin=False"
+
+
+def test_same_seed_gives_the_same_scores_and_metrics(run_cli, tmp_path):
+    outputs = []
+    for name in ("first", "second"):
+        done = run_cli(*SMOKE, "--output_dir", name)
+        assert done.returncode == 0, done.stderr
+        metrics = json.loads((tmp_path / name / "metrics.json").read_text())
+        metrics.pop("wall_seconds")
+        outputs.append((metrics, (tmp_path / name / "scores" / "eval.txt").read_text()))
+    assert outputs[0] == outputs[1]
+
+
+@pytest.mark.parametrize(
+    "arguments,message",
+    [
+        (["--loss", "AdditiveAngularMargin", "--classifier", "FF"], "use --classifier EmbeddingFF"),
+        (["--lr", "fast"], "--lr"),
+        (["--loss", "NoSuchLoss"], "--loss"),
+        (["--margin", "0.3"], "--margin does not apply"),
+        (["--loss", "ArcFace", "--classifier", "EmbeddingFF", "--s", "0"], "--s 0.0 is outside the allowed range (0, inf)"),
+        (["-ep", "0"], "must be greater than 0"),
+    ],
+)
+def test_user_mistakes_exit_2_with_one_line_and_write_nothing(run_cli, tmp_path, arguments, message):
+    done = run_cli(*arguments)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and message in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "runs").exists() and not (tmp_path / "results.csv").exists()
+
+
+def test_list_prints_every_component(run_cli):
+    done = run_cli("--list")
+    assert done.returncode == 0
+    assert "AdditiveAngularMargin" in done.stdout and "--margin (float, default 0.5)" in done.stdout
+
+
+def test_wandb_offline_logs_the_run(run_cli, tmp_path):
+    done = run_cli("--limit", "60", "-ep", "1", "--wandb", "--output_dir", "run")
+    assert done.returncode == 0, done.stderr
+    assert list((tmp_path / "run" / "wandb").glob("offline-run-*"))
+
+
+def test_the_default_command_learns(run_cli, tmp_path):
+    """`python train_and_eval.py` with no argument: eval EER below 10% and one results row."""
+    done = run_cli()
+    assert done.returncode == 0, done.stderr
+    _, rows = results_rows(tmp_path)
+    assert len(rows) == 1
+    metrics = json.loads((only_run_dir(tmp_path) / "metrics.json").read_text())
+    assert metrics["eval"]["eer"] < 0.10
+    assert metrics["eval"]["n_bonafide"] > 0

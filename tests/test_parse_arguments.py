@@ -1,0 +1,44 @@
+import pytest
+
+from common import UsageError
+from parse_arguments import build_parser, component_list, parse_arguments
+
+
+def test_defaults_resolve_to_the_components_own():
+    args = parse_arguments(["--loss", "AdditiveAngularMargin", "--classifier", "EmbeddingFF"])
+    assert args.margin is None
+    assert args.hyper_parameters["loss"] == {"margin": 0.5, "s": 30.0, "easy_margin": False}
+    assert args.hyper_parameters["classifier"] == {"hidden_dim": 128, "dropout": 0.0}
+
+
+def test_given_flags_override_defaults_and_aliases_resolve():
+    args = parse_arguments(["--loss", "ArcFace", "--classifier", "EmbeddingFF", "--margin", "0.3", "--easy_margin", "--hidden_dim", "32"])
+    assert args.loss == "AdditiveAngularMargin"
+    assert args.hyper_parameters["loss"] == {"margin": 0.3, "s": 30.0, "easy_margin": True}
+    assert args.hyper_parameters["classifier"]["hidden_dim"] == 32
+
+
+def test_a_flag_of_another_component_is_refused():
+    with pytest.raises(UsageError, match="--margin does not apply .* --loss AdditiveAngularMargin"):
+        parse_arguments(["--margin", "0.3"])
+
+
+def test_out_of_range_values_are_refused():
+    with pytest.raises(UsageError, match="--margin 4.0 is outside the allowed range"):
+        parse_arguments(["--loss", "ArcFace", "--classifier", "EmbeddingFF", "--margin", "4"])
+    with pytest.raises(SystemExit):
+        parse_arguments(["--hidden_dim", "2.5"])
+
+
+def test_argparse_errors_are_one_line_with_status_2(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(["--lr", "-1"])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "--lr" in error and "must be greater than 0" in error
+
+
+def test_component_list_shows_parameters_and_defaults():
+    listing = component_list()
+    for expected in ("LFCC", "Mean", "EmbeddingFF", "AdditiveAngularMargin", "ArcFace", "--margin (float, default 0.5)", "radians", "Synthetic"):
+        assert expected in listing

@@ -1,0 +1,29 @@
+import numpy as np
+import torch
+
+from common import BONAFIDE, SPOOF
+from training import ScoreTable, class_balanced_sampler
+
+
+def test_class_balanced_sampler_draws_classes_equally():
+    labels = np.array([BONAFIDE] * 100 + [SPOOF] * 900)
+    drawn = labels[list(class_balanced_sampler(labels, seed=0))]
+    assert len(drawn) == 1000
+    assert abs((drawn == BONAFIDE).mean() - 0.5) < 0.05
+
+
+def test_class_balanced_sampler_is_repeatable_under_its_seed():
+    labels = np.array([0, 1, 1, 1, 1, 1])
+    assert list(class_balanced_sampler(labels, 3)) == list(class_balanced_sampler(labels, 3))
+    assert list(class_balanced_sampler(labels, 3)) != list(class_balanced_sampler(labels, 4))
+
+
+def test_score_file_lines(tmp_path):
+    table = ScoreTable(["u1", "u2"], [None, "A01"], np.array([BONAFIDE, SPOOF]), np.array([0.5, -1.0 / 3]))
+    table.write(tmp_path / "scores.txt")
+    lines = (tmp_path / "scores.txt").read_text().splitlines()
+    assert lines[0] == "u1 - bonafide 0.5"
+    utt_id, attack, label, score = lines[1].split()
+    assert (utt_id, attack, label) == ("u2", "A01", "spoof") and float(score) == -1.0 / 3
+    np.testing.assert_array_equal(table.bonafide_scores, [0.5])
+    np.testing.assert_array_equal(table.spoof_scores, [-1.0 / 3])

@@ -1,0 +1,111 @@
+"""One epoch of training, and scoring a dataset, for any countermeasure and loss."""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, WeightedRandomSampler
+from tqdm import tqdm
+
+from common import BONAFIDE, LABEL_NAMES
+from datasets.base import AudioDataset, collate_batch
+from losses.base import BaseLoss
+from model import Countermeasure
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch, so that a CPU run is repeatable."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def class_balanced_sampler(labels: np.ndarray, seed: int) -> WeightedRandomSampler:
+    """Draws len(labels) utterances with replacement, every class equally likely."""
+    counts = np.bincount(labels)
+    weights = torch.as_tensor(1.0 / counts[labels], dtype=torch.double)
+    return WeightedRandomSampler(weights, num_samples=len(labels), replacement=True, generator=torch.Generator().manual_seed(seed))
+
+
+def training_loader(dataset: AudioDataset, batch_size: int, seed: int, num_workers: int) -> DataLoader:
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        sampler=class_balanced_sampler(dataset.labels, seed),
+        collate_fn=collate_batch,
+        num_workers=num_workers,
+        drop_last=len(dataset) > batch_size,
+    )
+
+
+def scoring_loader(dataset: AudioDataset, batch_size: int, num_workers: int) -> DataLoader:
+    return DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=collate_batch, num_workers=num_workers)
+
+
+def train_one_epoch(
+    model: Countermeasure,
+    loss: BaseLoss,
+    loader: DataLoader,
+    optimizer: torch.optim.Optimizer,
+    device: torch.device,
+    description: str = "train",
+) -> float:
+    """One pass over `loader`; returns the mean training loss."""
+    model.train()
+    loss.train()
+    total, batches = 0.0, 0
+    progress = tqdm(loader, desc=description, leave=False, dynamic_ncols=True)
+    for batch in progress:
+        batch.to(device)
+        value = loss(model(batch.wave, batch.lengths), batch.labels)
+        optimizer.zero_grad(set_to_none=True)
+        value.backward()
+        optimizer.step()
+        total += value.item()
+        batches += 1
+        progress.set_postfix(loss=f"{total / batches:.4f}")
+    return total / max(batches, 1)
+
+
+@dataclass
+class ScoreTable:
+    """One score per trial (higher = more bona fide) with its metadata."""
+
+    utt_ids: list[str]
+    attacks: list[str | None]
+    labels: np.ndarray
+    scores: np.ndarray
+
+    @property
+    def bonafide_scores(self) -> np.ndarray:
+        return self.scores[self.labels == BONAFIDE]
+
+    @property
+    def spoof_scores(self) -> np.ndarray:
+        return self.scores[self.labels != BONAFIDE]
+
+    def write(self, path: Path) -> None:
+        """Lines `utt_id attack label score`; attack `-` for bona fide, label bonafide/spoof."""
+        with open(path, "w") as file:
+            for utt_id, attack, label, score in zip(self.utt_ids, self.attacks, self.labels, self.scores):
+                file.write(f"{utt_id} {attack or '-'} {LABEL_NAMES[int(label)]} {float(score)!r}\n")
+
+
+@torch.no_grad()
+def score_dataset(
+    model: Countermeasure, loss: BaseLoss, loader: DataLoader, device: torch.device, description: str = "score"
+) -> ScoreTable:
+    """Scores every trial of `loader` with the loss's scoring rule, model in eval mode."""
+    model.eval()
+    loss.eval()
+    utt_ids, attacks, labels, scores = [], [], [], []
+    for batch in tqdm(loader, desc=description, leave=False, dynamic_ncols=True):
+        batch.to(device)
+        scores.append(loss.score(model(batch.wave, batch.lengths)).double().cpu())
+        labels.append(batch.labels.cpu())
+        utt_ids.extend(batch.utt_ids)
+        attacks.extend(batch.attacks)
+    return ScoreTable(utt_ids, attacks, torch.cat(labels).numpy(), torch.cat(scores).numpy())
