@@ -10,7 +10,7 @@ import inspect
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 SAMPLE_RATE = 16000  # Hz; every wave in the pipeline is mono float32 at this rate
 BONAFIDE = 0
@@ -24,7 +24,6 @@ class UsageError(Exception):
 
 
 _INTERVAL = re.compile(r"^([\[(])\s*([^,]+?)\s*,\s*([^\])]+?)\s*([\])])$")
-_BOUNDS = {"inf": math.inf, "-inf": -math.inf, "pi": math.pi}
 
 
 @dataclass(frozen=True)
@@ -32,26 +31,38 @@ class HyperParameter:
     """A constructor argument of a component, exposed as the command-line flag `--<name>`.
 
     Its default is the constructor's default. `interval` is the allowed range in interval
-    notation, e.g. "[0, 1)" or "(0, inf)"; `choices` lists the allowed values.
+    notation, e.g. "[0, 1)" or "(0, inf)"; `choices` lists the allowed values (or is a function
+    returning them, for lists known only once the registries exist). With `names_loss`, the value
+    names a registered loss whose own hyper-parameters then apply too.
     """
 
     type: type
     help: str
-    choices: tuple | None = None
+    choices: tuple | Callable[[], tuple] | None = None
     interval: str | None = None
+    names_loss: bool = False
+
+    def allowed(self) -> tuple | None:
+        return self.choices() if callable(self.choices) else self.choices
 
     def check(self, name: str, value: Any) -> None:
         """Raise UsageError when `value` is not allowed for `--name`."""
-        if self.choices is not None and value not in self.choices:
-            raise UsageError(f"--{name} {value} is not one of {', '.join(map(str, self.choices))}")
+        allowed = self.allowed()
+        if allowed is not None and value not in allowed:
+            raise UsageError(f"--{name} {value} is not one of {', '.join(map(str, allowed))}")
         if self.interval is None:
             return
         low_bracket, low, high, high_bracket = _INTERVAL.match(self.interval).groups()
-        low, high = (_BOUNDS[bound] if bound in _BOUNDS else float(bound) for bound in (low, high))
+        low, high = (_bound(bound) for bound in (low, high))
         above = value >= low if low_bracket == "[" else value > low
         below = value <= high if high_bracket == "]" else value < high
         if not (above and below):
             raise UsageError(f"--{name} {value} is outside the allowed range {self.interval}")
+
+
+def _bound(text: str) -> float:
+    """An interval bound: a number, ±inf, pi or pi/2."""
+    return {"inf": math.inf, "-inf": -math.inf, "pi": math.pi, "pi/2": math.pi / 2}.get(text) or float(text)
 
 
 # Component modules import the definitions above, so they are imported only now.
@@ -59,7 +70,17 @@ from classifiers.feedforward import FF, EmbeddingFF  # noqa: E402
 from datasets.synthetic import SyntheticDataset  # noqa: E402
 from extractors.spectral import LFCC, MFCC, LogSpec  # noqa: E402
 from losses.additive_angular_margin import AdditiveAngularMarginLoss  # noqa: E402
+from losses.combined import CombinedLoss  # noqa: E402
+from losses.cosface import CosFaceLoss  # noqa: E402
 from losses.cross_entropy import CrossEntropyLoss  # noqa: E402
+from losses.focal_style_proxy_anchor import FocalStyleProxyAnchorLoss  # noqa: E402
+from losses.large_margin_softmax import LargeMarginSoftmaxLoss  # noqa: E402
+from losses.normalized_softmax import NormalizedSoftmaxLoss  # noqa: E402
+from losses.pml_adapter import PML_LOSSES, PML_MINERS, PMLLoss  # noqa: E402
+from losses.proxy_anchor import ProxyAnchorLoss  # noqa: E402
+from losses.proxy_nca import ProxyNCALoss  # noqa: E402
+from losses.soft_triple import SoftTripleLoss  # noqa: E402
+from losses.subcenter_arcface import SubCenterArcFaceLoss  # noqa: E402
 from processors.mean import MeanPooling  # noqa: E402
 
 EXTRACTORS = {"LFCC": LFCC, "MFCC": MFCC, "LogSpec": LogSpec}
@@ -69,8 +90,19 @@ EMBEDDING_COMPATIBLE_CLASSIFIERS = ("EmbeddingFF",)
 LOSSES = {
     "CrossEntropy": CrossEntropyLoss,
     "AdditiveAngularMargin": AdditiveAngularMarginLoss,
+    "CosFace": CosFaceLoss,
+    "LargeMarginSoftmax": LargeMarginSoftmaxLoss,
+    "ProxyAnchor": ProxyAnchorLoss,
+    "FocalStyleProxyAnchor": FocalStyleProxyAnchorLoss,
+    "ProxyNCA": ProxyNCALoss,
+    "NormalizedSoftmax": NormalizedSoftmaxLoss,
+    "SoftTriple": SoftTripleLoss,
+    "SubCenterArcFace": SubCenterArcFaceLoss,
+    "Combined": CombinedLoss,
+    **PML_LOSSES,
 }
-LOSS_ALIASES = {"ArcFace": "AdditiveAngularMargin"}
+LOSS_ALIASES = {"ArcFace": "AdditiveAngularMargin", "AMSoftmax": "CosFace"}
+MINERS = PML_MINERS
 DATASETS = {"Synthetic": SyntheticDataset}
 
 REGISTRIES = {
@@ -78,18 +110,19 @@ REGISTRIES = {
     "processor": PROCESSORS,
     "classifier": CLASSIFIERS,
     "loss": LOSSES,
+    "miner": MINERS,
 }
 
 
 def hyper_parameter_metadata(component: type) -> dict[str, dict]:
     """`{name: {"default", "type", "help", ...}}` for a component; defaults come from its constructor."""
-    signature = inspect.signature(component.__init__).parameters
+    signature = inspect.signature(component).parameters
     return {
         name: {
             "default": signature[name].default,
             "type": spec.type.__name__,
             "help": spec.help,
-            **({"choices": list(spec.choices)} if spec.choices else {}),
+            **({"choices": list(spec.choices)} if spec.choices and not callable(spec.choices) else {}),
             **({"interval": spec.interval} if spec.interval else {}),
         }
         for name, spec in component.hyper_parameters.items()
@@ -108,20 +141,37 @@ LOSS_METADATA = {
 }
 
 
-def canonical_loss_name(name: str) -> str:
-    """The registered name of a loss given its name or alias."""
-    return LOSS_ALIASES.get(name, name)
+def parse_loss_spec(spec: str) -> list[str]:
+    """The registered names of the losses in `spec`: one name or alias, or several joined by '+'."""
+    names = [LOSS_ALIASES.get(name, name) for name in spec.split("+")]
+    for name in names:
+        if name not in LOSSES:
+            raise UsageError(f"unknown loss {name!r}; choose from {', '.join([*LOSSES, *LOSS_ALIASES])} (or join several with +)")
+    if len(set(names)) < len(names):
+        raise UsageError(f"--loss {spec} names a loss twice; give each loss once and weigh it with --loss_weights")
+    return names
 
 
-def check_combination(extractor: str, processor: str, classifier: str, loss: str) -> None:
+def loss_type(names: list[str]) -> str:
+    """"logits", "embedding" or "combined" for a sum of the named losses."""
+    types = {LOSS_METADATA[name]["type"] for name in names}
+    return types.pop() if len(types) == 1 else "combined"
+
+
+def check_combination(extractor: str, processor: str, classifier: str, losses: list[str], miner: str | None = None) -> None:
     """Refuse, with a UsageError naming the fix, a combination of components that cannot work together."""
-    for stage, name in (("extractor", extractor), ("processor", processor), ("classifier", classifier), ("loss", loss)):
+    for stage, name in (("extractor", extractor), ("processor", processor), ("classifier", classifier)):
         if name not in REGISTRIES[stage]:
             raise UsageError(f"unknown {stage} {name!r}; choose one of {', '.join(REGISTRIES[stage])}")
-    loss_type = LOSS_METADATA[loss]["type"]
-    if loss_type != "logits" and classifier not in EMBEDDING_COMPATIBLE_CLASSIFIERS:
+    kind = loss_type(losses)
+    if kind != "logits" and classifier not in EMBEDDING_COMPATIBLE_CLASSIFIERS:
         raise UsageError(
-            f"--loss {loss} is an {loss_type} loss and needs a classifier that returns an embedding; "
+            f"--loss {'+'.join(losses)} is an {kind} loss and needs a classifier that returns an embedding; "
             f"--classifier {classifier} returns logits only: use --classifier "
             f"{' or '.join(EMBEDDING_COMPATIBLE_CLASSIFIERS)}"
+        )
+    if miner is not None and not any(issubclass(LOSSES[name], PMLLoss) for name in losses):
+        raise UsageError(
+            f"--miner {miner} chooses pairs for pytorch-metric-learning pair losses, and --loss {'+'.join(losses)} "
+            f"has none; use a loss such as {', '.join(list(PML_LOSSES)[:3])}, or drop --miner"
         )

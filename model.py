@@ -6,8 +6,10 @@ import argparse
 import torch
 from torch import nn
 
-from common import CLASSIFIERS, EXTRACTORS, LOSSES, N_CLASSES, PROCESSORS
+from common import CLASSIFIERS, EXTRACTORS, LOSSES, MINERS, N_CLASSES, PROCESSORS
 from losses.base import BaseLoss
+from losses.pml_adapter import PMLLoss
+from losses.weighted_sum import WeightedSumLoss
 
 
 class Countermeasure(nn.Module):
@@ -31,5 +33,14 @@ def build_model(args: argparse.Namespace) -> tuple[Countermeasure, BaseLoss]:
     processor = PROCESSORS[args.processor](n_layers=extractor.n_layers, dim=extractor.dim, **parameters["processor"])
     classifier = CLASSIFIERS[args.classifier](in_dim=processor.out_dim, n_classes=N_CLASSES, **parameters["classifier"])
     embedding_dim = getattr(classifier, "embedding_dim", processor.out_dim)
-    loss = LOSSES[args.loss](embedding_dim=embedding_dim, n_classes=N_CLASSES, **parameters["loss"])
+    terms = {
+        name: LOSSES[name](embedding_dim=embedding_dim, n_classes=N_CLASSES, **values)
+        for name, values in parameters["loss"].items()
+    }
+    if args.miner is not None:
+        miner = MINERS[args.miner](**parameters["miner"])
+        for term in terms.values():
+            if isinstance(term, PMLLoss):
+                term.miner = miner
+    loss = next(iter(terms.values())) if len(terms) == 1 else WeightedSumLoss(terms, args.loss_weights)
     return Countermeasure(extractor, processor, classifier), loss

@@ -14,18 +14,19 @@ from typing import NoReturn, Sequence
 
 from common import (
     DATASETS,
-    LOSS_ALIASES,
     LOSS_METADATA,
+    LOSSES,
+    MINERS,
     REGISTRIES,
     HyperParameter,
     UsageError,
-    canonical_loss_name,
     check_combination,
     hyper_parameter_metadata,
+    parse_loss_spec,
 )
 
 DATA_ROOT_VARIABLE = "CA_MHFA_DATA_ROOT"
-STAGES = ("extractor", "processor", "classifier", "loss")
+MODEL_STAGES = ("extractor", "processor", "classifier")
 
 
 class OneLineErrorParser(argparse.ArgumentParser):
@@ -110,7 +111,15 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--processor", default="Mean", choices=sorted(REGISTRIES["processor"]), help="pooling back-end (default: Mean)")
     model.add_argument("--classifier", default="FF", choices=sorted(REGISTRIES["classifier"]), help="head (default: FF)")
     model.add_argument(
-        "--loss", default="CrossEntropy", choices=sorted([*REGISTRIES["loss"], *LOSS_ALIASES]), help="loss, also the scoring rule (default: CrossEntropy)"
+        "--loss",
+        default="CrossEntropy",
+        help="loss, also the scoring rule, or a sum of losses joined by + (default: CrossEntropy; see --list)",
+    )
+    model.add_argument(
+        "--loss_weights", default=None, metavar="W1,W2,...", help="weights of the losses of a sum given to --loss (default: all 1)"
+    )
+    model.add_argument(
+        "--miner", default=None, choices=sorted(MINERS), help="pytorch-metric-learning miner for the PML pair losses (default: none)"
     )
     add_component_flags(parser)
 
@@ -134,30 +143,57 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def coerce(parameter: str, component: str, spec: HyperParameter, value):
-    """`value` as the type `component` declares for `--parameter`, within its allowed range."""
+    """The flag's `value` as the type `component` declares for `--parameter` (flags shared by an
+    int and a float parameter are parsed as float)."""
     if spec.type is int and value != int(value):
         raise UsageError(f"--{parameter} {value} must be an integer for {component}")
-    value = spec.type(value)
-    spec.check(parameter, value)
-    return value
+    return spec.type(value)
+
+
+def component_parameters(name: str, component: type, args: argparse.Namespace) -> dict:
+    """The component's hyper-parameters: the flag where given, else the component's default.
+
+    A parameter that names a loss (Combined's proxy_type) brings that loss's parameters along.
+    """
+    defaults = hyper_parameter_metadata(component)
+    values = {}
+    for parameter, spec in component.hyper_parameters.items():
+        given = getattr(args, parameter)
+        values[parameter] = defaults[parameter]["default"] if given is None else coerce(parameter, name, spec, given)
+        spec.check(parameter, values[parameter])
+        if spec.names_loss:
+            values.update(component_parameters(values[parameter], LOSSES[values[parameter]], args))
+    return values
+
+
+def loss_weights(args: argparse.Namespace) -> list[float]:
+    """The weight of each loss of --loss: --loss_weights, or all 1."""
+    if args.loss_weights is None:
+        return [1.0] * len(args.losses)
+    if len(args.losses) == 1:
+        raise UsageError("--loss_weights weighs the losses of a sum; give several, e.g. --loss AdditiveAngularMargin+CrossEntropy")
+    try:
+        weights = [float(weight) for weight in args.loss_weights.split(",")]
+    except ValueError:
+        raise UsageError(f"--loss_weights {args.loss_weights} is not a comma-separated list of numbers") from None
+    if len(weights) != len(args.losses):
+        raise UsageError(f"--loss_weights gives {len(weights)} weights for the {len(args.losses)} losses of --loss {args.loss}")
+    if min(weights) < 0 or sum(weights) <= 0:
+        raise UsageError(f"--loss_weights {args.loss_weights}: weights must be >= 0 and not all 0")
+    return weights
 
 
 def resolve_hyper_parameters(args: argparse.Namespace) -> dict[str, dict]:
-    """Per stage, the chosen component's hyper-parameters: the flag where given, else its default.
+    """The chosen components' hyper-parameters: per model stage a dict, for "loss" a dict per loss
+    of the sum, for "miner" the miner's (empty without one).
 
     Raises UsageError for a flag that none of the chosen components takes.
     """
-    resolved = {}
-    for stage in STAGES:
-        component = REGISTRIES[stage][getattr(args, stage)]
-        defaults = hyper_parameter_metadata(component)
-        resolved[stage] = {
-            parameter: defaults[parameter]["default"]
-            if getattr(args, parameter) is None
-            else coerce(parameter, getattr(args, stage), spec, getattr(args, parameter))
-            for parameter, spec in component.hyper_parameters.items()
-        }
-    used = {parameter for values in resolved.values() for parameter in values}
+    resolved = {stage: component_parameters(getattr(args, stage), REGISTRIES[stage][getattr(args, stage)], args) for stage in MODEL_STAGES}
+    resolved["loss"] = {name: component_parameters(name, LOSSES[name], args) for name in args.losses}
+    resolved["miner"] = {} if args.miner is None else component_parameters(args.miner, MINERS[args.miner], args)
+    used = {parameter for stage in (*MODEL_STAGES, "miner") for parameter in resolved[stage]}
+    used.update(parameter for values in resolved["loss"].values() for parameter in values)
     for parameter, declarations in component_flags().items():
         if getattr(args, parameter) is not None and parameter not in used:
             takers = ", ".join(f"--{stage} {name}" for stage, name, _ in declarations)
@@ -166,12 +202,18 @@ def resolve_hyper_parameters(args: argparse.Namespace) -> dict[str, dict]:
 
 
 def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """Parse and check `argv` (default: sys.argv[1:]); raises UsageError for a bad combination."""
+    """Parse and check `argv` (default: sys.argv[1:]); raises UsageError for a bad combination.
+
+    Adds `losses` (the registered names of the losses of --loss), `loss_weights` as numbers and
+    `hyper_parameters` (resolve_hyper_parameters); --loss becomes the canonical names joined by +.
+    """
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
-    args.loss = canonical_loss_name(args.loss)
     if args.list:
         return args
-    check_combination(args.extractor, args.processor, args.classifier, args.loss)
+    args.losses = parse_loss_spec(args.loss)
+    args.loss = "+".join(args.losses)
+    args.loss_weights = loss_weights(args)
+    check_combination(args.extractor, args.processor, args.classifier, args.losses, args.miner)
     args.hyper_parameters = resolve_hyper_parameters(args)
     return args
 
@@ -189,7 +231,9 @@ def component_list() -> str:
                 header += f"  [{metadata['type']}{aliases}]  {metadata['reference']}; score: {metadata['score']}"
             lines.append(header)
             for parameter, spec in hyper_parameter_metadata(component).items():
-                lines.append(f"      --{parameter} ({spec['type']}, default {spec['default']}): {spec['help']}")
+                choices = component.hyper_parameters[parameter].allowed()
+                allowed = f"; one of {', '.join(map(str, choices))}" if choices else ""
+                lines.append(f"      --{parameter} ({spec['type']}, default {spec['default']}): {spec['help']}{allowed}")
     lines.append("datasets:")
     lines.extend(f"  {name}  {dataset.__doc__.strip().splitlines()[0]}" for name, dataset in DATASETS.items())
     return "\n".join(lines)

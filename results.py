@@ -76,6 +76,14 @@ def format_parameters(parameters: dict) -> str:
     return ";".join(f"{name}={value}" for name, value in parameters.items())
 
 
+def format_loss_parameters(losses: dict[str, dict], weights: list[float]) -> str:
+    """One loss: "margin=0.3;s=30.0"; a sum: "weights=1.0,0.5;AdditiveAngularMargin.margin=0.3;..."."""
+    if len(losses) == 1:
+        return format_parameters(next(iter(losses.values())))
+    qualified = {f"{name}.{parameter}": value for name, values in losses.items() for parameter, value in values.items()}
+    return format_parameters({"weights": ",".join(map(str, weights)), **qualified})
+
+
 def default_run_name(args: argparse.Namespace) -> str:
     return f"{args.dataset}_{args.extractor}_{args.processor}_{args.classifier}_{args.loss}_seed{args.seed}"
 

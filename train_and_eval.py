@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import logging
 import shutil
 import sys
 import time
@@ -21,8 +22,9 @@ from tqdm import trange
 
 from common import DATASETS, UsageError
 from datasets.base import AudioDataset
+from losses.base import BaseLoss
 from metrics import compute_eer, compute_metrics
-from model import build_model
+from model import Countermeasure, build_model
 from parse_arguments import component_list, parse_arguments
 from plots import plot_det_curve, plot_score_histogram
 from results import (
@@ -30,6 +32,7 @@ from results import (
     check_output_dir,
     check_results_csv,
     create_run_dir,
+    format_loss_parameters,
     format_parameters,
     setup_logger,
     write_config,
@@ -63,7 +66,16 @@ def load_splits(args: argparse.Namespace) -> dict[str, AudioDataset]:
     return splits
 
 
-def train(args, model, loss, splits, device, run_dir, logger, wandb_run) -> int:
+def train(
+    args: argparse.Namespace,
+    model: Countermeasure,
+    loss: BaseLoss,
+    splits: dict[str, AudioDataset],
+    device: torch.device,
+    run_dir: Path,
+    logger: logging.Logger,
+    wandb_run,
+) -> int:
     """Train for --num_epochs, validating on dev; leaves the best-on-dev state in model and loss.
 
     Returns the best epoch (lowest dev EER, the earliest on ties).
@@ -75,12 +87,13 @@ def train(args, model, loss, splits, device, run_dir, logger, wandb_run) -> int:
     checkpoints.mkdir()
     best_epoch, best_eer, best_state = 0, float("inf"), None
     for epoch in trange(1, args.num_epochs + 1, desc="epochs", dynamic_ncols=True):
-        train_loss = train_one_epoch(model, loss, train_loader, optimizer, device, description=f"epoch {epoch}")
+        train_losses = train_one_epoch(model, loss, train_loader, optimizer, device, description=f"epoch {epoch}")
         dev = score_dataset(model, loss, dev_loader, device, description="dev")
         dev_eer, _ = compute_eer(dev.bonafide_scores, dev.spoof_scores)
-        logger.info(f"epoch {epoch}/{args.num_epochs}: train loss {train_loss:.4f}, dev EER {100 * dev_eer:.2f}%")
+        losses = ", ".join(f"Loss/{name} {value:.4f}" for name, value in train_losses.items())
+        logger.info(f"epoch {epoch}/{args.num_epochs}: {losses}, dev EER {100 * dev_eer:.2f}%")
         if wandb_run is not None:
-            wandb_run.log({"train/loss": train_loss, "dev/eer": dev_eer}, step=epoch)
+            wandb_run.log({**{f"Loss/{name}": value for name, value in train_losses.items()}, "dev/eer": dev_eer}, step=epoch)
         state = {
             "epoch": epoch,
             "dev_eer": dev_eer,
@@ -99,7 +112,14 @@ def train(args, model, loss, splits, device, run_dir, logger, wandb_run) -> int:
     return best_epoch
 
 
-def evaluate(args, model, loss, splits, device, run_dir) -> tuple[dict, dict[str, ScoreTable]]:
+def evaluate(
+    args: argparse.Namespace,
+    model: Countermeasure,
+    loss: BaseLoss,
+    splits: dict[str, AudioDataset],
+    device: torch.device,
+    run_dir: Path,
+) -> tuple[dict, dict[str, ScoreTable]]:
     """Scores dev and eval, writes their score files, and returns the metrics per split.
 
     Accuracy on both splits uses the dev EER threshold (eval never tunes its own threshold).
@@ -120,6 +140,7 @@ def evaluate(args, model, loss, splits, device, run_dir) -> tuple[dict, dict[str
 
 
 def results_table(metrics: dict) -> str:
+    """The metrics of each split as a small text table, EER in %."""
     lines = [f"{'':6}{'EER %':>8}{'minDCF':>9}{'actDCF':>9}{'Cllr':>9}{'accuracy':>10}"]
     for split, values in metrics.items():
         lines.append(
@@ -130,6 +151,7 @@ def results_table(metrics: dict) -> str:
 
 
 def start_wandb(args: argparse.Namespace, run_dir: Path, config: dict):
+    """A Weights & Biases run in <run_dir>/wandb (WANDB_MODE=offline works without an account)."""
     import wandb
 
     try:
@@ -185,8 +207,15 @@ def run(args: argparse.Namespace, run_dir: Path, started: float) -> dict:
         "processor": args.processor,
         "classifier": args.classifier,
         "loss": args.loss,
-        "loss_parameters": format_parameters(parameters["loss"]),
-        "other_parameters": format_parameters({**parameters["extractor"], **parameters["processor"], **parameters["classifier"]}),
+        "loss_parameters": format_loss_parameters(args.hyper_parameters["loss"], args.loss_weights),
+        "other_parameters": format_parameters(
+            {
+                **parameters["extractor"],
+                **parameters["processor"],
+                **parameters["classifier"],
+                **({"miner": args.miner, **parameters["miner"]} if args.miner else {}),
+            }
+        ),
         "seed": args.seed,
         "epochs": args.num_epochs,
         "best_epoch": best_epoch,

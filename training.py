@@ -52,11 +52,12 @@ def train_one_epoch(
     optimizer: torch.optim.Optimizer,
     device: torch.device,
     description: str = "train",
-) -> float:
-    """One pass over `loader`; returns the mean training loss."""
+) -> dict[str, float]:
+    """One pass over `loader`; returns the mean training loss as "Total" and of each named term."""
     model.train()
     loss.train()
-    total, batches = 0.0, 0
+    totals: dict[str, float] = {}
+    batches = 0
     progress = tqdm(loader, desc=description, leave=False, dynamic_ncols=True)
     for batch in progress:
         batch.to(device)
@@ -64,10 +65,11 @@ def train_one_epoch(
         optimizer.zero_grad(set_to_none=True)
         value.backward()
         optimizer.step()
-        total += value.item()
         batches += 1
-        progress.set_postfix(loss=f"{total / batches:.4f}")
-    return total / max(batches, 1)
+        for name, term in {"Total": value, **loss.last_terms}.items():
+            totals[name] = totals.get(name, 0.0) + term.item()
+        progress.set_postfix(loss=f"{totals['Total'] / batches:.4f}")
+    return {name: total / max(batches, 1) for name, total in totals.items()}
 
 
 @dataclass

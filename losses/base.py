@@ -19,6 +19,8 @@ class BaseLoss(nn.Module):
     A bare tensor is the embedding for an embedding loss and the logits for a logits loss.
     Subclasses implement `compute_loss(inputs, labels)` and `compute_score(inputs)` on the selected
     input, and declare `loss_type`, `reference`, `score_description` and `hyper_parameters`.
+    A loss made of named terms puts their values of the last forward pass in `last_terms`,
+    which the training log shows.
     """
 
     loss_type: str = "logits"
@@ -30,6 +32,7 @@ class BaseLoss(nn.Module):
         super().__init__()
         self.embedding_dim = embedding_dim
         self.n_classes = n_classes
+        self.last_terms: dict[str, torch.Tensor] = {}
 
     def select(self, output: ClassifierOutput) -> torch.Tensor:
         """The part of the classifier output this loss works on."""

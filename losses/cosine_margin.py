@@ -6,14 +6,17 @@ import torch.nn.functional as F
 from torch import nn
 
 from common import BONAFIDE
-from losses.base import BaseLoss, upcast
+from losses.base import BaseLoss
+from losses.geometry import cosine_to
 
 
 class CosineMarginLoss(BaseLoss):
-    """Cross-entropy over s · cos(embedding, class weight), with the target class's cosine
-    replaced by `target_logit(cos)`; the score is the cosine to the bona fide weight.
+    """Cross-entropy over `logit_scale` · cos(embedding, class weight) (by default s), with the
+    target class's cosine replaced by `target_logit(cos)`; the score is the cosine to the bona
+    fide weight.
 
-    Learnable class weights `weight [C, E']`. Computed in at least float32, also under autocast.
+    Learnable class weights `weight [C, E']`, initialised as PML's (standard normal). Cosines are
+    overflow-free and in at least float32, also under autocast (losses.geometry).
     """
 
     loss_type = "embedding"
@@ -23,11 +26,15 @@ class CosineMarginLoss(BaseLoss):
         super().__init__(embedding_dim, n_classes)
         self.s = s
         self.weight = nn.Parameter(torch.empty(n_classes, embedding_dim))
-        nn.init.xavier_uniform_(self.weight)
+        nn.init.normal_(self.weight)  # PML's default weight_init_func
 
     def cosine(self, embedding: torch.Tensor) -> torch.Tensor:
         """[B, E'] -> cosines to every class weight [B, C]."""
-        return F.normalize(upcast(embedding), dim=1) @ F.normalize(upcast(self.weight), dim=1).T
+        return cosine_to(embedding, self.weight)
+
+    def logit_scale(self, embedding: torch.Tensor) -> torch.Tensor | float:
+        """What multiplies the (margin) cosines into logits: s, or [B, C] for unnormalised logits."""
+        return self.s
 
     def target_logit(self, cos_target: torch.Tensor) -> torch.Tensor:
         """The unscaled logit of the target class given its cosine [B]."""
@@ -37,7 +44,7 @@ class CosineMarginLoss(BaseLoss):
         cos = self.cosine(embedding)
         target = labels.unsqueeze(1)
         logits = cos.scatter(1, target, self.target_logit(cos.gather(1, target).squeeze(1)).unsqueeze(1))
-        return F.cross_entropy(self.s * logits, labels)
+        return F.cross_entropy(self.logit_scale(embedding) * logits, labels)
 
     def compute_score(self, embedding: torch.Tensor) -> torch.Tensor:
         return self.cosine(embedding)[:, BONAFIDE]

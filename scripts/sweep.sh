@@ -15,7 +15,7 @@ SEEDS=${SEEDS:-"0 1 2"}
 RESULTS_CSV=${RESULTS_CSV:-runs/sweep_results.csv}
 
 takes_margin() {
-    "$PYTHON" -c "import sys, common; sys.exit(0 if 'margin' in common.LOSS_METADATA[common.canonical_loss_name('$1')]['parameters'] else 1)"
+    "$PYTHON" -c "import sys, common; sys.exit(0 if 'margin' in common.LOSS_METADATA[common.parse_loss_spec('$1')[0]]['parameters'] else 1)"
 }
 
 for loss in $LOSSES; do

@@ -21,14 +21,14 @@ def test_labels():
 @pytest.mark.parametrize("loss", [name for name, metadata in LOSS_METADATA.items() if metadata["type"] != "logits"])
 def test_embedding_losses_are_refused_with_a_logits_classifier(loss):
     with pytest.raises(UsageError, match="EmbeddingFF"):
-        check_combination("LFCC", "Mean", "FF", loss)
+        check_combination("LFCC", "Mean", "FF", [loss])
     for classifier in EMBEDDING_COMPATIBLE_CLASSIFIERS:
-        check_combination("LFCC", "Mean", classifier, loss)
+        check_combination("LFCC", "Mean", classifier, [loss])
 
 
 def test_unknown_component_names_the_choices():
     with pytest.raises(UsageError, match="unknown processor 'Median'; choose one of Mean"):
-        check_combination("LFCC", "Median", "FF", "CrossEntropy")
+        check_combination("LFCC", "Median", "FF", ["CrossEntropy"])
 
 
 @pytest.mark.parametrize(
@@ -54,7 +54,7 @@ def test_hyper_parameter_choices():
 @pytest.mark.parametrize("stage", sorted(REGISTRIES))
 def test_every_hyper_parameter_has_a_constructor_default(stage):
     for name, component in REGISTRIES[stage].items():
-        signature = inspect.signature(component.__init__).parameters
+        signature = inspect.signature(component).parameters
         for parameter, spec in component.hyper_parameters.items():
             assert signature[parameter].default is not inspect.Parameter.empty, (name, parameter)
             assert spec.help, (name, parameter)

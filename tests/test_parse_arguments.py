@@ -7,14 +7,14 @@ from parse_arguments import build_parser, component_list, parse_arguments
 def test_defaults_resolve_to_the_components_own():
     args = parse_arguments(["--loss", "AdditiveAngularMargin", "--classifier", "EmbeddingFF"])
     assert args.margin is None
-    assert args.hyper_parameters["loss"] == {"margin": 0.5, "s": 30.0, "easy_margin": False}
+    assert args.hyper_parameters["loss"] == {"AdditiveAngularMargin": {"margin": 0.5, "s": 30.0, "easy_margin": False}}
     assert args.hyper_parameters["classifier"] == {"hidden_dim": 128, "dropout": 0.0}
 
 
 def test_given_flags_override_defaults_and_aliases_resolve():
     args = parse_arguments(["--loss", "ArcFace", "--classifier", "EmbeddingFF", "--margin", "0.3", "--easy_margin", "--hidden_dim", "32"])
     assert args.loss == "AdditiveAngularMargin"
-    assert args.hyper_parameters["loss"] == {"margin": 0.3, "s": 30.0, "easy_margin": True}
+    assert args.hyper_parameters["loss"] == {"AdditiveAngularMargin": {"margin": 0.3, "s": 30.0, "easy_margin": True}}
     assert args.hyper_parameters["classifier"]["hidden_dim"] == 32
 
 

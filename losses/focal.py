@@ -1,0 +1,43 @@
+"""Focal loss on the classifier's logits."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from common import BONAFIDE, HyperParameter
+from losses.base import BaseLoss, bonafide_log_odds
+from losses.hypersphere import full_precision, log_one_minus_target_probability
+
+
+class FocalLoss(BaseLoss):
+    """loss = mean_b −α_t (1 − p_t)^γ log p_t with p = softmax(logits [B, C]), p_t the target's;
+    α_t = α for spoof (label ≠ BONAFIDE) and 1 − α for bona fide (torchvision's sigmoid_focal_loss
+    convention with target = label). log p_t comes from log_softmax and (1 − p_t)^γ from
+    exp(γ log(1 − p_t)) with log(1 − p_t) = logsumexp(other logits) − logsumexp(logits), so both stay
+    exact (and differentiable) where p_t rounds to 1. γ = 0, α = 0.5 is half the cross-entropy.
+    """
+
+    loss_type = "logits"
+    reference = "Lin, Goyal, Girshick, He, Dollar: Focal Loss for Dense Object Detection, ICCV 2017"
+    score_description = "bona fide log-odds: logit_bonafide - logsumexp(other logits)"
+    hyper_parameters = {
+        "gamma": HyperParameter(float, "focusing exponent γ on (1 - p_target), dimensionless; 0 = weighted cross-entropy", interval="[0, inf)"),
+        "alpha": HyperParameter(float, "class weight α of spoof trials (bona fide trials get 1 - α)", interval="[0, 1]"),
+    }
+
+    def __init__(self, embedding_dim: int, n_classes: int, gamma: float = 2.0, alpha: float = 0.25) -> None:
+        super().__init__(embedding_dim, n_classes)
+        self.gamma, self.alpha = gamma, alpha
+
+    @full_precision
+    def compute_loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        log_p_target = F.log_softmax(logits, dim=1).gather(1, labels.unsqueeze(1)).squeeze(1)
+        alpha = torch.full_like(log_p_target, self.alpha).masked_fill(labels == BONAFIDE, 1.0 - self.alpha)
+        terms = -alpha * log_p_target
+        if self.gamma != 0:
+            terms = terms * torch.exp(self.gamma * log_one_minus_target_probability(logits, labels))
+        return terms.mean()
+
+    @full_precision
+    def compute_score(self, logits: torch.Tensor) -> torch.Tensor:
+        return bonafide_log_odds(logits)

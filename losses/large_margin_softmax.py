@@ -1,0 +1,68 @@
+"""Large-Margin Softmax (L-Softmax): multiplicative angular margin on unnormalised logits."""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from common import HyperParameter
+from losses.base import bonafide_log_odds
+from losses.cosine_margin import CosineMarginLoss
+from losses.geometry import at_least_float32, no_autocast, norm
+
+
+class LargeMarginSoftmaxLoss(CosineMarginLoss):
+    """Cross-entropy over the logits s · ‖W_j‖ ‖x‖ · cos θ_j, the target's cos θ replaced by
+    ψ(θ) = (−1)^k cos(mθ) − 2k for θ ∈ [kπ/m, (k+1)π/m]; equal to PML's
+    LargeMarginSoftmaxLoss(margin=m, scale=s).
+
+    The class weights `weight [C, E']` are NOT normalised (their norms scale the logits), and are
+    initialised as PML's (standard normal). Since the logits are not cosines, the score is the
+    bona fide log-odds of the margin-free logits.
+    """
+
+    reference = "Liu et al., Large-Margin Softmax Loss for Convolutional Neural Networks, ICML 2016"
+    score_description = (
+        "bona fide log-odds of the margin-free logits s·‖W_j‖‖x‖cos θ_j: logit_bonafide - logsumexp(other logits)"
+    )
+    hyper_parameters = {
+        "margin": HyperParameter(
+            int, "multiplicative angular margin m: the target angle is multiplied by m (integer)", interval="[1, inf)"
+        ),
+        "s": HyperParameter(
+            float, "scale s of the logits, on top of the weight and embedding norms", interval="(0, inf)"
+        ),
+    }
+
+    def __init__(self, embedding_dim: int, n_classes: int, margin: int = 4, s: float = 1.0) -> None:
+        super().__init__(embedding_dim, n_classes, s)
+        self.margin = int(margin)
+
+    def logit_scale(self, embedding: torch.Tensor) -> torch.Tensor:
+        """s · ‖x‖ · ‖W_j‖ [B, C]."""
+        embedding, weight = at_least_float32(embedding, self.weight)
+        with no_autocast(embedding):
+            return self.s * norm(embedding).unsqueeze(1) * norm(weight).unsqueeze(0)
+
+    def target_logit(self, cos_target: torch.Tensor) -> torch.Tensor:
+        m = self.margin
+        # cos(mθ) by the multiple-angle formula Σ_n (−1)^n C(m, 2n) cos^(m−2n)θ sin^(2n)θ, a polynomial
+        # in cos θ as in PML: finite value and gradient at cos θ = ±1, where acos has no derivative
+        sin_squared = 1 - cos_target * cos_target
+        cos_m_theta = sum(
+            (-1) ** n * math.comb(m, 2 * n) * _power(cos_target, m - 2 * n) * _power(sin_squared, n)
+            for n in range(m // 2 + 1)
+        )
+        with torch.no_grad():
+            # k with θ ∈ [kπ/m, (k+1)π/m]; cos is clamped into [−1, 1] (rounding may leave it just
+            # outside, where acos is NaN); k is a constant of the differentiation, as in PML
+            k = torch.floor(torch.acos(cos_target.clamp(-1, 1)) / (math.pi / m))
+        return (1 - 2 * (k % 2)) * cos_m_theta - 2 * k
+
+    def compute_score(self, embedding: torch.Tensor) -> torch.Tensor:
+        return bonafide_log_odds(self.logit_scale(embedding) * self.cosine(embedding))
+
+
+def _power(x: torch.Tensor, exponent: int) -> torch.Tensor | float:
+    """x ** exponent for a non-negative integer exponent; x ** 0 is the constant 1 (no 0 · x^−1 in the gradient)."""
+    return x**exponent if exponent else 1.0

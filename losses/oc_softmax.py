@@ -1,0 +1,50 @@
+"""OC-Softmax: one-class learning around a single bona fide centre."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from common import BONAFIDE, HyperParameter
+from losses.base import BaseLoss
+from losses.hypersphere import cosines, full_precision
+
+
+class OCSoftmaxLoss(BaseLoss):
+    """One learnable centre `weight [1, E']`; s = cos(embedding, centre);
+
+        loss = mean_b softplus(α (m_real − s_b))   for bona fide (label BONAFIDE)
+                      softplus(α (s_b − m_fake))   for spoof (every other label)
+
+    as the authors' AIR-ASVspoof OCSoftmax (centre initialised with kaiming_uniform_(a=0.25) as there).
+    The score is s (theirs returns −s; here higher = more bona fide).
+    """
+
+    loss_type = "embedding"
+    reference = "Zhang, Jiang, Duan: One-class Learning Towards Synthetic Voice Spoofing Detection, IEEE Signal Processing Letters 2021"
+    score_description = "cosine between the embedding and the bona fide centre"
+    hyper_parameters = {
+        "m_real": HyperParameter(float, "bona fide margin: bona fide cosines to the centre are pushed above m_real", interval="[-1, 1]"),
+        "m_fake": HyperParameter(float, "spoof margin: spoof cosines to the centre are pushed below m_fake", interval="[-1, 1]"),
+        "alpha": HyperParameter(float, "scale α of the cosine margins inside the softplus", interval="(0, inf)"),
+    }
+
+    def __init__(self, embedding_dim: int, n_classes: int, m_real: float = 0.9, m_fake: float = 0.2, alpha: float = 20.0) -> None:
+        super().__init__(embedding_dim, n_classes)
+        self.m_real, self.m_fake, self.alpha = m_real, m_fake, alpha
+        self.weight = nn.Parameter(torch.empty(1, embedding_dim))
+        nn.init.kaiming_uniform_(self.weight, a=0.25)
+
+    def similarity(self, embedding: torch.Tensor) -> torch.Tensor:
+        """s = cos(embedding, centre) [B]."""
+        return cosines(embedding, self.weight)[:, 0]
+
+    @full_precision
+    def compute_loss(self, embedding: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        s = self.similarity(embedding)
+        margins = torch.where(labels == BONAFIDE, self.m_real - s, s - self.m_fake)
+        return F.softplus(self.alpha * margins).mean()
+
+    @full_precision
+    def compute_score(self, embedding: torch.Tensor) -> torch.Tensor:
+        return self.similarity(embedding)

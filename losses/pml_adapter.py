@@ -1,0 +1,370 @@
+"""pytorch-metric-learning's pair and tuple losses, and its miners, by their PML names through one adapter.
+
+`PML_LOSSES["TripletMargin"]` is a BaseLoss around `pytorch_metric_learning.losses.TripletMarginLoss`;
+`PML_MINERS["MultiSimilarity"]` builds `miners.MultiSimilarityMiner`. Parameters keep PML's names
+and defaults, except that angles are in radians here (PML takes degrees) and a logit scale is `s`.
+"""
+from __future__ import annotations
+
+import inspect
+import math
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from pytorch_metric_learning import losses as pml_losses
+from pytorch_metric_learning import miners as pml_miners
+from torch import nn
+
+from common import BONAFIDE, HyperParameter
+from losses.base import BaseLoss, upcast
+
+CENTROID_MOMENTUM = 0.9  # weight of the running centroid against each new training batch's bona fide mean
+
+
+def _triplets_per_anchor(value: str) -> Any:
+    return value if value == "all" else int(value)
+
+
+class PMLLoss(BaseLoss):
+    """A PML loss on the embedding [B, E'], with an optional PML miner choosing its pairs or triplets.
+
+    PML's pair and tuple losses have no class weights, so the score is the cosine between the
+    embedding and `bonafide_centroid [E']`: an exponential moving average (CENTROID_MOMENTUM per
+    training batch) of the mean L2-normalised bona fide training embedding, kept as a buffer
+    so that it is saved in checkpoints.
+    """
+
+    loss_type = "embedding"
+    score_description = "cosine between the embedding and the running centroid of the bona fide training embeddings"
+    pml_class: type
+    defaults: dict[str, Any] = {}  # our parameters and their defaults
+    angles: tuple[str, ...] = ()  # parameters in radians here, in degrees for PML
+    renamed: dict[str, str] = {}  # our name -> PML's name
+    converters: dict[str, Any] = {}  # parameter -> function turning our value into PML's
+
+    def __init__(self, embedding_dim: int, n_classes: int, **parameters: Any) -> None:
+        super().__init__(embedding_dim, n_classes)
+        self.loss = self.pml_loss(embedding_dim, {**self.defaults, **parameters})
+        self.miner = None
+        self.register_buffer("bonafide_centroid", torch.zeros(embedding_dim))
+        self.register_buffer("centroid_initialised", torch.tensor(False))
+
+    @classmethod
+    def pml_loss(cls, embedding_dim: int, parameters: dict[str, Any]) -> nn.Module:
+        """The PML loss for our parameter values (angles converted to degrees, names to PML's)."""
+        converted = {}
+        for name, value in parameters.items():
+            if name in cls.angles:
+                value = math.degrees(value)
+            if name in cls.converters:
+                value = cls.converters[name](value)
+            converted[cls.renamed.get(name, name)] = value
+        return cls.pml_class(**converted)
+
+    @torch.no_grad()
+    def update_centroid(self, embedding: torch.Tensor, labels: torch.Tensor) -> None:
+        bonafide = F.normalize(embedding[labels == BONAFIDE], dim=1)
+        if len(bonafide) == 0:
+            return
+        mean = bonafide.mean(0).to(self.bonafide_centroid.dtype)
+        if self.centroid_initialised:
+            mean = CENTROID_MOMENTUM * self.bonafide_centroid + (1 - CENTROID_MOMENTUM) * mean
+        self.bonafide_centroid.copy_(mean)
+        self.centroid_initialised.fill_(True)
+
+    def compute_loss(self, embedding: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        embedding = upcast(embedding)
+        if self.training:
+            self.update_centroid(embedding.detach(), labels)
+        indices = None if self.miner is None else self.miner(embedding, labels)
+        return self.loss(embedding, labels, indices)
+
+    def compute_score(self, embedding: torch.Tensor) -> torch.Tensor:
+        embedding = upcast(embedding)
+        return F.normalize(embedding, dim=1) @ F.normalize(self.bonafide_centroid.to(embedding.dtype), dim=0)
+
+
+class CrossBatchMemoryLoss(PMLLoss):
+    """PML's CrossBatchMemory: `memory_loss` (a PML pair loss, with its own flags) also pairs the
+    batch with the last `memory_size` embeddings of earlier batches."""
+
+    pml_class = pml_losses.CrossBatchMemory
+    defaults = {"memory_loss": "Contrastive", "memory_size": 1024}
+
+    @classmethod
+    def pml_loss(cls, embedding_dim: int, parameters: dict[str, Any]) -> nn.Module:
+        inner = PML_LOSSES[parameters["memory_loss"]]
+        inner_parameters = {name: value for name, value in parameters.items() if name not in cls.defaults}
+        return cls.pml_class(
+            inner.pml_loss(embedding_dim, {**inner.defaults, **inner_parameters}),
+            embedding_size=embedding_dim,
+            memory_size=parameters["memory_size"],
+        )
+
+
+def pml_loss_names() -> tuple[str, ...]:
+    """The PML losses that CrossBatchMemory can hold."""
+    return tuple(name for name in PML_LOSSES if name != "CrossBatchMemory")
+
+
+class PMLMiner(nn.Module):
+    """A PML miner: (embedding [B, E'], labels [B]) -> the index tuple a PML loss takes.
+
+    Flags are `--miner_<PML name>`; angles are in radians here, in degrees for PML.
+    """
+
+    pml_class: type
+    defaults: dict[str, Any] = {}
+    angles: tuple[str, ...] = ()
+    hyper_parameters: dict[str, HyperParameter] = {}
+
+    def __init__(self, **parameters: Any) -> None:
+        super().__init__()
+        self.miner = self.pml_class(
+            **{
+                name.removeprefix("miner_"): math.degrees(value) if name in self.angles else value
+                for name, value in {**self.defaults, **parameters}.items()
+            }
+        )
+
+    def forward(self, embedding: torch.Tensor, labels: torch.Tensor) -> tuple:
+        return self.miner(embedding, labels)
+
+
+def _registered(
+    base: type,
+    name: str,
+    pml_class: type,
+    parameters: dict,
+    reference: str,
+    open_keywords: bool = False,
+    **attributes: Any,
+) -> type:
+    """A subclass of `base` for `pml_class` with `parameters` {name: (default, HyperParameter)}.
+
+    Its signature shows the defaults, as a hand-written constructor's would (common reads them
+    there); with `open_keywords` it also takes further keyword arguments (CrossBatchMemory's
+    inner loss parameters).
+    """
+    defaults = {key: default for key, (default, _) in parameters.items()}
+    fixed, variable = [], []
+    for parameter in inspect.signature(base).parameters.values():
+        (variable if parameter.kind is inspect.Parameter.VAR_KEYWORD else fixed).append(parameter)
+    keywords = [inspect.Parameter(key, inspect.Parameter.KEYWORD_ONLY, default=default) for key, default in defaults.items()]
+    return type(
+        name,
+        (base,),
+        {
+            "__doc__": f"pytorch-metric-learning's {pml_class.__name__} ({reference}).",
+            "__signature__": inspect.Signature(fixed + keywords + (variable if open_keywords else [])),
+            "pml_class": pml_class,
+            "defaults": defaults,
+            "reference": reference,
+            "hyper_parameters": {key: spec for key, (_, spec) in parameters.items()},
+            **attributes,
+        },
+    )
+
+
+def _float(default: float, help: str, interval: str | None = None) -> tuple[float, HyperParameter]:
+    return default, HyperParameter(float, help, interval=interval)
+
+
+_DISTANCE_MARGINS = {
+    "pos_margin": _float(0.0, "positive pairs are penalised beyond this distance (L2 of normalised embeddings)", "[0, inf)"),
+    "neg_margin": _float(1.0, "negative pairs are penalised within this distance (L2 of normalised embeddings)", "[0, inf)"),
+}
+_TRIPLETS_PER_ANCHOR = ("all", HyperParameter(str, "triplets per anchor: 'all' or a number"))
+
+_LOSS_TABLE: dict[str, tuple[type, dict, str, dict]] = {
+    "Angular": (
+        pml_losses.AngularLoss,
+        {"alpha": _float(math.radians(40), "angle bound α, radians", "(0, pi/2)")},
+        "Wang et al., Deep Metric Learning with Angular Loss, ICCV 2017",
+        {"angles": ("alpha",)},
+    ),
+    "Circle": (
+        pml_losses.CircleLoss,
+        {"m": _float(0.4, "relaxation margin m", "[0, 1]"), "gamma": _float(80.0, "scale γ", "(0, inf)")},
+        "Sun et al., Circle Loss: A Unified Perspective of Pair Similarity Optimization, CVPR 2020",
+        {},
+    ),
+    "Contrastive": (pml_losses.ContrastiveLoss, dict(_DISTANCE_MARGINS), "Hadsell et al., Dimensionality Reduction by Learning an Invariant Mapping, CVPR 2006", {}),
+    "FastAP": (
+        pml_losses.FastAPLoss,
+        {"num_bins": (10, HyperParameter(int, "histogram bins", interval="[1, inf)"))},
+        "Cakir et al., Deep Metric Learning to Rank, CVPR 2019",
+        {},
+    ),
+    "GeneralizedLiftedStructure": (
+        pml_losses.GeneralizedLiftedStructureLoss,
+        dict(_DISTANCE_MARGINS),
+        "Hermans et al., In Defense of the Triplet Loss for Person Re-Identification, 2017",
+        {},
+    ),
+    "Histogram": (
+        pml_losses.HistogramLoss,
+        {"n_bins": (100, HyperParameter(int, "histogram bins over [-1, 1]", interval="[1, inf)"))},
+        "Ustinova and Lempitsky, Learning Deep Embeddings with Histogram Loss, NeurIPS 2016",
+        {},
+    ),
+    "IntraPairVariance": (
+        pml_losses.IntraPairVarianceLoss,
+        {"pos_eps": _float(0.01, "tolerance ε+ of positive similarities", "[0, 1]"), "neg_eps": _float(0.01, "tolerance ε− of negative similarities", "[0, 1]")},
+        "Yu et al., Deep Metric Learning with Tuplet Margin Loss, ICCV 2019",
+        {},
+    ),
+    "LiftedStructure": (
+        pml_losses.LiftedStructureLoss,
+        dict(_DISTANCE_MARGINS),
+        "Oh Song et al., Deep Metric Learning via Lifted Structured Feature Embedding, CVPR 2016",
+        {},
+    ),
+    "Margin": (
+        pml_losses.MarginLoss,
+        {
+            "margin": _float(0.2, "margin α around the boundary β (L2 distance)", "[0, inf)"),
+            "nu": _float(0.0, "regularisation weight ν of β", "[0, inf)"),
+            "beta": _float(1.2, "boundary β between positive and negative distances", "[0, inf)"),
+            "triplets_per_anchor": _TRIPLETS_PER_ANCHOR,
+        },
+        "Wu et al., Sampling Matters in Deep Embedding Learning, ICCV 2017",
+        {"converters": {"triplets_per_anchor": _triplets_per_anchor}},
+    ),
+    "MultiSimilarity": (
+        pml_losses.MultiSimilarityLoss,
+        {
+            "alpha": _float(2.0, "weight α of positive pairs", "(0, inf)"),
+            "beta": _float(50.0, "weight β of negative pairs", "(0, inf)"),
+            "base": _float(0.5, "similarity offset λ", "[-1, 1]"),
+        },
+        "Wang et al., Multi-Similarity Loss with General Pair Weighting, CVPR 2019",
+        {},
+    ),
+    "NCA": (
+        pml_losses.NCALoss,
+        {"softmax_scale": _float(1.0, "scale of the negative squared distances in the softmax", "(0, inf)")},
+        "Goldberger et al., Neighbourhood Components Analysis, NeurIPS 2004",
+        {},
+    ),
+    "NPairs": (pml_losses.NPairsLoss, {}, "Sohn, Improved Deep Metric Learning with Multi-class N-pair Loss Objective, NeurIPS 2016", {}),
+    "NTXent": (
+        pml_losses.NTXentLoss,
+        {"temperature": _float(0.07, "softmax temperature τ", "(0, inf)")},
+        "Chen et al., A Simple Framework for Contrastive Learning of Visual Representations, ICML 2020",
+        {},
+    ),
+    "SignalToNoiseRatioContrastive": (
+        pml_losses.SignalToNoiseRatioContrastiveLoss,
+        {
+            "pos_margin": _float(0.0, "positive pairs are penalised beyond this signal-to-noise distance", "[0, inf)"),
+            "neg_margin": _float(1.0, "negative pairs are penalised within this signal-to-noise distance", "[0, inf)"),
+        },
+        "Yuan et al., Signal-to-Noise Ratio: A Robust Distance Metric for Deep Metric Learning, CVPR 2019",
+        {},
+    ),
+    "SupCon": (
+        pml_losses.SupConLoss,
+        {"temperature": _float(0.1, "softmax temperature τ", "(0, inf)")},
+        "Khosla et al., Supervised Contrastive Learning, NeurIPS 2020",
+        {},
+    ),
+    "ThresholdConsistentMargin": (
+        pml_losses.ThresholdConsistentMarginLoss,
+        {
+            "lambda_plus": _float(1.0, "weight λ+ of the positive term", "[0, inf)"),
+            "lambda_minus": _float(1.0, "weight λ− of the negative term", "[0, inf)"),
+            "margin_plus": _float(0.9, "cosine margin m+ of positive pairs", "[-1, 1]"),
+            "margin_minus": _float(0.5, "cosine margin m− of negative pairs", "[-1, 1]"),
+        },
+        "Zhang et al., Threshold-Consistent Margin Loss for Open-World Deep Metric Learning, ICLR 2024",
+        {},
+    ),
+    "TripletMargin": (
+        pml_losses.TripletMarginLoss,
+        {
+            "margin": _float(0.05, "margin between anchor-positive and anchor-negative distances (L2)", "[0, inf)"),
+            "swap": (False, HyperParameter(bool, "use the positive-negative distance when it is smaller")),
+            "smooth_loss": (False, HyperParameter(bool, "softplus instead of the hinge")),
+            "triplets_per_anchor": _TRIPLETS_PER_ANCHOR,
+        },
+        "Weinberger and Saul, Distance Metric Learning for Large Margin Nearest Neighbor Classification, JMLR 2009",
+        {"converters": {"triplets_per_anchor": _triplets_per_anchor}},
+    ),
+    "TupletMargin": (
+        pml_losses.TupletMarginLoss,
+        {
+            "margin": _float(math.radians(5.73), "angular margin β, radians", "[0, pi)"),
+            "s": _float(64.0, "scale s of the cosines", "(0, inf)"),
+        },
+        "Yu and Tao, Deep Metric Learning with Tuplet Margin Loss, ICCV 2019",
+        {"angles": ("margin",), "renamed": {"s": "scale"}},
+    ),
+}
+
+PML_LOSSES: dict[str, type[PMLLoss]] = {
+    name: _registered(PMLLoss, name, pml_class, parameters, reference, **attributes)
+    for name, (pml_class, parameters, reference, attributes) in _LOSS_TABLE.items()
+}
+PML_LOSSES["CrossBatchMemory"] = _registered(
+    CrossBatchMemoryLoss,
+    "CrossBatchMemory",
+    pml_losses.CrossBatchMemory,
+    {
+        "memory_loss": ("Contrastive", HyperParameter(str, "the PML loss applied to the batch and the memory (its own flags apply)", choices=pml_loss_names, names_loss=True)),
+        "memory_size": (1024, HyperParameter(int, "embeddings kept from earlier batches", interval="[1, inf)")),
+    },
+    "Wang et al., Cross-Batch Memory for Embedding Learning, CVPR 2020",
+    open_keywords=True,
+)
+
+
+_STRATEGIES = ("easy", "semihard", "hard", "all")
+_MINER_TABLE: dict[str, tuple[type, dict, str, dict]] = {
+    "Angular": (pml_miners.AngularMiner, {"miner_angle": _float(math.radians(20), "triplets whose angle at the negative exceeds this, radians", "[0, pi)")}, "Wang et al., ICCV 2017", {"angles": ("miner_angle",)}),
+    "BatchEasyHard": (
+        pml_miners.BatchEasyHardMiner,
+        {
+            "miner_pos_strategy": ("easy", HyperParameter(str, "which positive per anchor", choices=_STRATEGIES)),
+            "miner_neg_strategy": ("semihard", HyperParameter(str, "which negative per anchor", choices=_STRATEGIES)),
+        },
+        "Xuan et al., Improved Embeddings with Easy Positive Triplet Mining, WACV 2020",
+        {},
+    ),
+    "BatchHard": (pml_miners.BatchHardMiner, {}, "Hermans et al., In Defense of the Triplet Loss, 2017", {}),
+    "DistanceWeighted": (
+        pml_miners.DistanceWeightedMiner,
+        {
+            "miner_cutoff": _float(0.5, "distances are clipped below this", "[0, inf)"),
+            "miner_nonzero_loss_cutoff": _float(1.4, "negatives farther than this are ignored", "[0, inf)"),
+        },
+        "Wu et al., Sampling Matters in Deep Embedding Learning, ICCV 2017",
+        {},
+    ),
+    "HDC": (pml_miners.HDCMiner, {"miner_filter_percentage": _float(0.5, "share of pairs kept", "(0, 1]")}, "Yuan et al., Hard-Aware Deeply Cascaded Embedding, ICCV 2017", {}),
+    "MultiSimilarity": (pml_miners.MultiSimilarityMiner, {"miner_epsilon": _float(0.1, "similarity margin ε of informative pairs", "[0, inf)")}, "Wang et al., CVPR 2019", {}),
+    "PairMargin": (
+        pml_miners.PairMarginMiner,
+        {
+            "miner_pos_margin": _float(0.2, "positive pairs farther than this are mined (L2)", "[0, inf)"),
+            "miner_neg_margin": _float(0.8, "negative pairs closer than this are mined (L2)", "[0, inf)"),
+        },
+        "pytorch-metric-learning",
+        {},
+    ),
+    "TripletMargin": (
+        pml_miners.TripletMarginMiner,
+        {
+            "miner_margin": _float(0.2, "triplet margin (L2)", "[0, inf)"),
+            "miner_type_of_triplets": ("all", HyperParameter(str, "which triplets violate the margin", choices=("all", "hard", "semihard", "easy"))),
+        },
+        "pytorch-metric-learning",
+        {},
+    ),
+}
+
+PML_MINERS: dict[str, type[PMLMiner]] = {
+    name: _registered(PMLMiner, name, pml_class, parameters, reference, **attributes)
+    for name, (pml_class, parameters, reference, attributes) in _MINER_TABLE.items()
+}
