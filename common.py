@@ -69,17 +69,22 @@ def _bound(text: str) -> float:
 from classifiers.feedforward import FF, EmbeddingFF  # noqa: E402
 from datasets.synthetic import SyntheticDataset  # noqa: E402
 from extractors.spectral import LFCC, MFCC, LogSpec  # noqa: E402
+from losses.a_softmax import ASoftmaxLoss  # noqa: E402
 from losses.additive_angular_margin import AdditiveAngularMarginLoss  # noqa: E402
 from losses.combined import CombinedLoss  # noqa: E402
 from losses.cosface import CosFaceLoss  # noqa: E402
 from losses.cross_entropy import CrossEntropyLoss  # noqa: E402
+from losses.focal import FocalLoss  # noqa: E402
 from losses.focal_style_proxy_anchor import FocalStyleProxyAnchorLoss  # noqa: E402
 from losses.large_margin_softmax import LargeMarginSoftmaxLoss  # noqa: E402
+from losses.magface import MagFaceLoss  # noqa: E402
 from losses.normalized_softmax import NormalizedSoftmaxLoss  # noqa: E402
+from losses.oc_softmax import OCSoftmaxLoss  # noqa: E402
 from losses.pml_adapter import PML_LOSSES, PML_MINERS, PMLLoss  # noqa: E402
 from losses.proxy_anchor import ProxyAnchorLoss  # noqa: E402
 from losses.proxy_nca import ProxyNCALoss  # noqa: E402
 from losses.soft_triple import SoftTripleLoss  # noqa: E402
+from losses.sphereface2 import SphereFace2Loss  # noqa: E402
 from losses.subcenter_arcface import SubCenterArcFaceLoss  # noqa: E402
 from processors.mean import MeanPooling  # noqa: E402
 
@@ -89,9 +94,14 @@ CLASSIFIERS = {"FF": FF, "EmbeddingFF": EmbeddingFF}
 EMBEDDING_COMPATIBLE_CLASSIFIERS = ("EmbeddingFF",)
 LOSSES = {
     "CrossEntropy": CrossEntropyLoss,
+    "Focal": FocalLoss,
     "AdditiveAngularMargin": AdditiveAngularMarginLoss,
     "CosFace": CosFaceLoss,
+    "ASoftmax": ASoftmaxLoss,
     "LargeMarginSoftmax": LargeMarginSoftmaxLoss,
+    "SphereFace2": SphereFace2Loss,
+    "MagFace": MagFaceLoss,
+    "OCSoftmax": OCSoftmaxLoss,
     "ProxyAnchor": ProxyAnchorLoss,
     "FocalStyleProxyAnchor": FocalStyleProxyAnchorLoss,
     "ProxyNCA": ProxyNCALoss,
@@ -101,7 +111,7 @@ LOSSES = {
     "Combined": CombinedLoss,
     **PML_LOSSES,
 }
-LOSS_ALIASES = {"ArcFace": "AdditiveAngularMargin", "AMSoftmax": "CosFace"}
+LOSS_ALIASES = {"ArcFace": "AdditiveAngularMargin", "AMSoftmax": "CosFace", "SphereFace": "ASoftmax"}
 MINERS = PML_MINERS
 DATASETS = {"Synthetic": SyntheticDataset}
 

@@ -8,8 +8,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from common import BONAFIDE, HyperParameter
-from losses.base import BaseLoss
-from losses.hypersphere import chebyshev, cosines, full_precision, log_one_minus_target_probability, norm_and_direction
+from losses.base import BaseLoss, log_one_minus_target_probability
+from losses.geometry import cos_multiple_angle, cosine_to, norm
 
 
 class ASoftmaxLoss(BaseLoss):
@@ -75,21 +75,20 @@ class ASoftmaxLoss(BaseLoss):
             # θ = π gives k = m; ψ is continuous at every kπ/m, so the paper's range k ≤ m − 1 gives the same value
             k = torch.floor(self.margin * theta / math.pi).clamp(0, self.margin - 1)
             sign = 1.0 - 2.0 * torch.remainder(k, 2)
-        return sign * chebyshev(cos_target, self.margin) - 2.0 * k
+        return sign * cos_multiple_angle(cos_target, self.margin) - 2.0 * k
 
-    @full_precision
     def compute_loss(self, embedding: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         if self.training:
             with torch.no_grad():
                 self.step += 1
         # λ as a tensor: no host synchronisation per step
         lamb = (self.lambda_max / (1 + 0.1 * self.step.double())).clamp_min(self.lambda_min).to(embedding.dtype)
-        norm, _ = norm_and_direction(embedding)
-        cos = cosines(embedding, self.weight)
+        length = norm(embedding)
+        cos = cosine_to(embedding, self.weight)
         target = labels.unsqueeze(1)
         cos_target = cos.gather(1, target).squeeze(1)
         target_logit = (lamb * cos_target + self.psi(cos_target)) / (1 + lamb)
-        logits = norm.unsqueeze(1) * cos.scatter(1, target, target_logit.unsqueeze(1))
+        logits = length.unsqueeze(1) * cos.scatter(1, target, target_logit.unsqueeze(1))
         nll = -F.log_softmax(logits, dim=1).gather(1, target).squeeze(1)
         if self.gamma == 0:
             return nll.mean()
@@ -97,6 +96,5 @@ class ASoftmaxLoss(BaseLoss):
         focal = torch.exp(self.gamma * log_one_minus_target_probability(logits, labels)).detach()
         return (focal * nll).mean()
 
-    @full_precision
     def compute_score(self, embedding: torch.Tensor) -> torch.Tensor:
-        return cosines(embedding, self.weight)[:, BONAFIDE]
+        return cosine_to(embedding, self.weight)[:, BONAFIDE]

@@ -32,12 +32,23 @@ class AdditiveAngularMarginLoss(CosineMarginLoss):
         self.easy_margin = easy_margin
 
     def target_logit(self, cos_target: torch.Tensor) -> torch.Tensor:
-        # cos θ is kept one machine epsilon inside ±1, so that sin θ and its gradient stay finite
-        eps = torch.finfo(cos_target.dtype).eps
-        cos = cos_target.clamp(-1 + eps, 1 - eps)
-        sin = torch.sqrt(1 - cos * cos)
-        cos_plus_margin = cos * math.cos(self.margin) - sin * math.sin(self.margin)
         if self.easy_margin:
-            return torch.where(cos > 0, cos_plus_margin, cos)
-        within_pi = cos >= math.cos(math.pi - self.margin)
-        return torch.where(within_pi, cos_plus_margin, cos - self.margin * math.sin(self.margin))
+            return torch.where(cos_target > 0, cos_plus_angle(cos_target, self.margin), cos_target)
+        return angular_margin_logit(cos_target, self.margin)
+
+
+def cos_plus_angle(cos_target: torch.Tensor, margin: float | torch.Tensor) -> torch.Tensor:
+    """cos(θ + m) from cos θ [B]; m in radians, one or per trial [B]."""
+    margin = torch.as_tensor(margin, dtype=cos_target.dtype, device=cos_target.device)
+    # cos θ is kept one machine epsilon inside ±1, so that sin θ and its gradient stay finite
+    eps = torch.finfo(cos_target.dtype).eps
+    cos = cos_target.clamp(-1 + eps, 1 - eps)
+    return cos * torch.cos(margin) - torch.sqrt(1 - cos * cos) * torch.sin(margin)
+
+
+def angular_margin_logit(cos_target: torch.Tensor, margin: float | torch.Tensor) -> torch.Tensor:
+    """cos(θ + m) where θ + m ≤ π, else cos θ − m·sin m, which keeps decreasing in θ (as PML's
+    ArcFaceLoss); m in radians, one or per trial [B]."""
+    margin = torch.as_tensor(margin, dtype=cos_target.dtype, device=cos_target.device)
+    within_pi = cos_target >= torch.cos(math.pi - margin)
+    return torch.where(within_pi, cos_plus_angle(cos_target, margin), cos_target - margin * torch.sin(margin))

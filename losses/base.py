@@ -17,6 +17,8 @@ class BaseLoss(nn.Module):
     Both `forward(output, labels) -> scalar` and `score(output) -> [B]` (higher = more bona fide)
     take what the classifier returned: logits [B, C], or the pair (logits, embedding [B, E']).
     A bare tensor is the embedding for an embedding loss and the logits for a logits loss.
+    Losses compute in at least float32 with autocast off: under bf16/fp16 autocast the selected
+    input is upcast, and no matmul of theirs drops to half precision.
     Subclasses implement `compute_loss(inputs, labels)` and `compute_score(inputs)` on the selected
     input, and declare `loss_type`, `reference`, `score_description` and `hyper_parameters`.
     A loss made of named terms puts their values of the last forward pass in `last_terms`,
@@ -42,10 +44,14 @@ class BaseLoss(nn.Module):
         return output
 
     def forward(self, output: ClassifierOutput, labels: torch.Tensor) -> torch.Tensor:
-        return self.compute_loss(self.select(output), labels)
+        inputs = self.select(output)
+        with torch.autocast(inputs.device.type, enabled=False):
+            return self.compute_loss(upcast(inputs), labels)
 
     def score(self, output: ClassifierOutput) -> torch.Tensor:
-        return self.compute_score(self.select(output))
+        inputs = self.select(output)
+        with torch.autocast(inputs.device.type, enabled=False):
+            return self.compute_score(upcast(inputs))
 
     def compute_loss(self, inputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -61,6 +67,14 @@ def upcast(x: torch.Tensor) -> torch.Tensor:
 
 def bonafide_log_odds(logits: torch.Tensor) -> torch.Tensor:
     """log p(bona fide) − log p(not bona fide) under softmax(logits [B, C]): logit_bf − logsumexp(other logits)."""
-    logits = upcast(logits)
     others = torch.cat([logits[:, :BONAFIDE], logits[:, BONAFIDE + 1 :]], dim=1)
     return logits[:, BONAFIDE] - torch.logsumexp(others, dim=1)
+
+
+def log_one_minus_target_probability(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """log(1 − softmax(logits)[label]) [B] = logsumexp(non-target logits) − logsumexp(all logits).
+
+    Exact where p_target rounds to 1 (1 − p would be 0 and its power's gradient infinite).
+    """
+    target = torch.nn.functional.one_hot(labels, logits.shape[1]).bool()
+    return torch.logsumexp(logits.masked_fill(target, float("-inf")), dim=1) - torch.logsumexp(logits, dim=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from losses.base import BaseLoss, bonafide_log_odds, upcast
+from losses.base import BaseLoss, bonafide_log_odds
 
 
 class CrossEntropyLoss(BaseLoss):
@@ -15,7 +15,7 @@ class CrossEntropyLoss(BaseLoss):
     score_description = "bona fide log-odds: logit_bonafide - logsumexp(other logits)"
 
     def compute_loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        return F.cross_entropy(upcast(logits), labels)
+        return F.cross_entropy(logits, labels)
 
     def compute_score(self, logits: torch.Tensor) -> torch.Tensor:
         return bonafide_log_odds(logits)

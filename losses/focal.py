@@ -5,8 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from common import BONAFIDE, HyperParameter
-from losses.base import BaseLoss, bonafide_log_odds
-from losses.hypersphere import full_precision, log_one_minus_target_probability
+from losses.base import BaseLoss, bonafide_log_odds, log_one_minus_target_probability
 
 
 class FocalLoss(BaseLoss):
@@ -29,7 +28,6 @@ class FocalLoss(BaseLoss):
         super().__init__(embedding_dim, n_classes)
         self.gamma, self.alpha = gamma, alpha
 
-    @full_precision
     def compute_loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         log_p_target = F.log_softmax(logits, dim=1).gather(1, labels.unsqueeze(1)).squeeze(1)
         alpha = torch.full_like(log_p_target, self.alpha).masked_fill(labels == BONAFIDE, 1.0 - self.alpha)
@@ -38,6 +36,5 @@ class FocalLoss(BaseLoss):
             terms = terms * torch.exp(self.gamma * log_one_minus_target_probability(logits, labels))
         return terms.mean()
 
-    @full_precision
     def compute_score(self, logits: torch.Tensor) -> torch.Tensor:
         return bonafide_log_odds(logits)

@@ -8,7 +8,7 @@ import torch
 from common import HyperParameter
 from losses.base import bonafide_log_odds
 from losses.cosine_margin import CosineMarginLoss
-from losses.geometry import at_least_float32, no_autocast, norm
+from losses.geometry import cos_multiple_angle, norm
 
 
 class LargeMarginSoftmaxLoss(CosineMarginLoss):
@@ -40,19 +40,13 @@ class LargeMarginSoftmaxLoss(CosineMarginLoss):
 
     def logit_scale(self, embedding: torch.Tensor) -> torch.Tensor:
         """s · ‖x‖ · ‖W_j‖ [B, C]."""
-        embedding, weight = at_least_float32(embedding, self.weight)
-        with no_autocast(embedding):
-            return self.s * norm(embedding).unsqueeze(1) * norm(weight).unsqueeze(0)
+        return self.s * norm(embedding).unsqueeze(1) * norm(self.weight.to(embedding.dtype)).unsqueeze(0)
 
     def target_logit(self, cos_target: torch.Tensor) -> torch.Tensor:
         m = self.margin
-        # cos(mθ) by the multiple-angle formula Σ_n (−1)^n C(m, 2n) cos^(m−2n)θ sin^(2n)θ, a polynomial
-        # in cos θ as in PML: finite value and gradient at cos θ = ±1, where acos has no derivative
-        sin_squared = 1 - cos_target * cos_target
-        cos_m_theta = sum(
-            (-1) ** n * math.comb(m, 2 * n) * _power(cos_target, m - 2 * n) * _power(sin_squared, n)
-            for n in range(m // 2 + 1)
-        )
+        # cos(mθ) as a polynomial in cos θ (PML uses the equivalent multiple-angle sum): finite value
+        # and gradient at cos θ = ±1, where acos has no derivative
+        cos_m_theta = cos_multiple_angle(cos_target, m)
         with torch.no_grad():
             # k with θ ∈ [kπ/m, (k+1)π/m]; cos is clamped into [−1, 1] (rounding may leave it just
             # outside, where acos is NaN); k is a constant of the differentiation, as in PML
@@ -62,7 +56,3 @@ class LargeMarginSoftmaxLoss(CosineMarginLoss):
     def compute_score(self, embedding: torch.Tensor) -> torch.Tensor:
         return bonafide_log_odds(self.logit_scale(embedding) * self.cosine(embedding))
 
-
-def _power(x: torch.Tensor, exponent: int) -> torch.Tensor | float:
-    """x ** exponent for a non-negative integer exponent; x ** 0 is the constant 1 (no 0 · x^−1 in the gradient)."""
-    return x**exponent if exponent else 1.0

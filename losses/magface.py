@@ -1,14 +1,13 @@
 """MagFace: an ArcFace margin that grows with the feature magnitude, plus a magnitude regulariser."""
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 
 from common import BONAFIDE, HyperParameter, UsageError
+from losses.additive_angular_margin import angular_margin_logit
 from losses.cosine_margin import CosineMarginLoss
-from losses.hypersphere import cosines, full_precision, norm_and_direction
+from losses.geometry import norm
 
 
 class MagFaceLoss(CosineMarginLoss):
@@ -56,41 +55,25 @@ class MagFaceLoss(CosineMarginLoss):
         super().__init__(embedding_dim, n_classes, s)
         self.l_a, self.u_a, self.l_m, self.u_m, self.lambda_g = l_a, u_a, l_m, u_m, lambda_g
 
-    def cosine(self, embedding: torch.Tensor) -> torch.Tensor:
-        return cosines(embedding, self.weight)
-
     def magnitude(self, embedding: torch.Tensor) -> torch.Tensor:
         """a = clamp(‖x‖, l_a, u_a) [B]; the clamp also keeps 1/a and the margin finite for ‖x‖ = 0 or 1e30."""
-        norm, _ = norm_and_direction(embedding)
-        return norm.clamp(self.l_a, self.u_a)
+        return norm(embedding).clamp(self.l_a, self.u_a)
 
     def margin(self, magnitude: torch.Tensor) -> torch.Tensor:
         """m(a), radians [B]."""
         return (self.u_m - self.l_m) / (self.u_a - self.l_a) * (magnitude - self.l_a) + self.l_m
 
-    def target_logit(self, cos_target: torch.Tensor, margin: torch.Tensor) -> torch.Tensor:
-        """cos(θ + m) where θ + m ≤ π, else cos θ − m sin m (per-sample margins [B])."""
-        # cos θ is kept one machine epsilon inside ±1, so that sin θ and its gradient stay finite
-        eps = torch.finfo(cos_target.dtype).eps
-        cos = cos_target.clamp(-1 + eps, 1 - eps)
-        sin = torch.sqrt(1 - cos * cos)
-        cos_plus_margin = cos * torch.cos(margin) - sin * torch.sin(margin)
-        within_pi = cos > torch.cos(math.pi - margin)
-        return torch.where(within_pi, cos_plus_margin, cos - margin * torch.sin(margin))
-
-    @full_precision
     def compute_loss(self, embedding: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         magnitude = self.magnitude(embedding)
         cos = self.cosine(embedding)
         target = labels.unsqueeze(1)
         cos_target = cos.gather(1, target).squeeze(1)
-        logits = cos.scatter(1, target, self.target_logit(cos_target, self.margin(magnitude)).unsqueeze(1))
+        logits = cos.scatter(1, target, angular_margin_logit(cos_target, self.margin(magnitude)).unsqueeze(1))
         regulariser = magnitude / self.u_a**2 + 1 / magnitude
         classification = -F.log_softmax(self.s * logits, dim=1).gather(1, target).mean()
         magnitude_term = self.lambda_g * regulariser.mean()
         self.last_terms = {"MagFace cross-entropy": classification.detach(), "MagFace regulariser": magnitude_term.detach()}
         return classification + magnitude_term
 
-    @full_precision
     def compute_score(self, embedding: torch.Tensor) -> torch.Tensor:
         return self.cosine(embedding)[:, BONAFIDE]

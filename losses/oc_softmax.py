@@ -7,7 +7,7 @@ from torch import nn
 
 from common import BONAFIDE, HyperParameter
 from losses.base import BaseLoss
-from losses.hypersphere import cosines, full_precision
+from losses.geometry import cosine_to
 
 
 class OCSoftmaxLoss(BaseLoss):
@@ -37,14 +37,12 @@ class OCSoftmaxLoss(BaseLoss):
 
     def similarity(self, embedding: torch.Tensor) -> torch.Tensor:
         """s = cos(embedding, centre) [B]."""
-        return cosines(embedding, self.weight)[:, 0]
+        return cosine_to(embedding, self.weight)[:, 0]
 
-    @full_precision
     def compute_loss(self, embedding: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         s = self.similarity(embedding)
         margins = torch.where(labels == BONAFIDE, self.m_real - s, s - self.m_fake)
         return F.softplus(self.alpha * margins).mean()
 
-    @full_precision
     def compute_score(self, embedding: torch.Tensor) -> torch.Tensor:
         return self.similarity(embedding)

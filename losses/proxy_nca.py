@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from common import HyperParameter
-from losses.geometry import at_least_float32, no_autocast, normalize
+from losses.geometry import normalize
 from losses.proxy_based import ProxyLoss
 
 
@@ -34,9 +34,7 @@ class ProxyNCALoss(ProxyLoss):
 
     def squared_distances(self, embedding: torch.Tensor) -> torch.Tensor:
         """‖x̂ − p̂_c‖² [B, C], as PML (cdist on the normalised vectors, squared)."""
-        embedding, proxies = at_least_float32(embedding, self.proxies)
-        with no_autocast(embedding):
-            return torch.cdist(normalize(embedding), normalize(proxies)).square()
+        return torch.cdist(normalize(embedding), normalize(self.proxies.to(embedding.dtype))).square()
 
     def compute_loss(self, embedding: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         return F.cross_entropy(-self.softmax_scale * self.squared_distances(embedding), labels)

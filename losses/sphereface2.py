@@ -10,7 +10,7 @@ from torch import nn
 
 from common import BONAFIDE, HyperParameter
 from losses.base import BaseLoss
-from losses.hypersphere import cosines, full_precision
+from losses.geometry import cosine_to
 
 MARGIN_TYPES = ("C", "A", "M")
 
@@ -125,16 +125,14 @@ class SphereFace2Loss(BaseLoss):
             cos_margin = torch.cos(theta_margin.clamp(0.0, math.pi))
             return similarity_adjustment(torch.where(target, cos_margin, cos), self.t)
 
-    @full_precision
     def compute_loss(self, embedding: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        cos = cosines(embedding, self.weight)
+        cos = cosine_to(embedding, self.weight)
         target = F.one_hot(labels, self.n_classes).bool()
         difference = self.adjusted_similarity(cos, target) - cos.detach()
         logits = self.r * (cos + difference) + self.bias
         terms = torch.where(target, self.lamb * F.softplus(-logits), (1 - self.lamb) * F.softplus(logits))
         return self.lw / self.r * terms.sum(dim=1).mean()
 
-    @full_precision
     def compute_score(self, embedding: torch.Tensor) -> torch.Tensor:
-        cos = cosines(embedding, self.weight)[:, BONAFIDE].clamp(-1.0, 1.0)  # as in adjusted_similarity
+        cos = cosine_to(embedding, self.weight)[:, BONAFIDE].clamp(-1.0, 1.0)  # as in adjusted_similarity
         return self.r * similarity_adjustment(cos, self.t) + self.bias
