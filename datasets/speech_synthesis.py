@@ -1,27 +1,36 @@
 """Speech-like signals for the Synthetic corpus: voices, utterance plans, rendering, vocoders, channel.
 
 An utterance is first *planned* as parameter tracks (F0, formants, voicing, frication) at the
-frame rate SAMPLE_RATE / HOP, then *rendered*: a glottal pulse train plus aspiration and
-fricative noise, filtered frame by frame in the STFT domain by all-pole resonance envelopes.
-The vocoders (the spoofing attacks) either re-render a degraded plan or degrade a rendered
-wave. Every function works on a batch of B utterances zero-padded to a common length T.
+frame rate SAMPLE_RATE / HOP, then *rendered* as a spectrogram: a glottal pulse train (Rosenberg
+pulses read at an accumulated phase, with jitter and shimmer) plus aspiration and fricative
+noise, whose STFT is multiplied frame by frame by all-pole resonance envelopes; `to_wave`
+overlap-adds it back into a wave. The vocoders (the spoofing attacks) re-render a degraded plan
+or degrade a rendered spectrogram; `channel` records any of them the same way.
+
+Every function works on a batch of B utterances padded to a common length T = (F - 1) * HOP
+samples (F frames); spectrograms are complex [B, F, N_BINS]. All randomness comes from the
+numpy Generator passed in (and from fixed tables of noise), so a seed fixes every sample.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
 import torch
+import torchaudio
 from scipy.ndimage import convolve1d
 
 from common import SAMPLE_RATE
 
-N_FFT = 512  # samples; window of every STFT here
-HOP = 128  # samples; one frame of the parameter tracks and of the STFTs
+N_FFT = 512  # samples; the Hann window of every STFT here
+HOP = N_FFT // 2  # samples; one frame of the parameter tracks and of the STFTs (16 ms)
 N_BINS = N_FFT // 2 + 1
 BIN_HZ = np.arange(N_BINS) * SAMPLE_RATE / N_FFT
 WINDOW = torch.hann_window(N_FFT)
+# the synthesis window that makes overlap-add (at half-window hops) invert the STFT exactly
+SYNTHESIS_WINDOW = WINDOW / (WINDOW[:HOP] ** 2 + WINDOW[HOP:] ** 2).repeat(2)
 
 # F1–F4 (Hz) of a long (adult male) vocal tract: i ɪ ɛ æ ɑ ɔ ʊ u ʌ ɝ, then a nasal murmur.
 VOWEL_HZ = np.array(
@@ -40,17 +49,17 @@ VOWEL_HZ = np.array(
     dtype=np.float32,
 )
 NASAL_HZ = np.array([250, 1100, 2300, 3300], dtype=np.float32)
-F5_HZ = 4500.0  # a fixed fifth formant, scaled with the tract like the others
-BANDWIDTH_HZ = np.array([60, 90, 120, 180, 250], dtype=np.float32)  # B1–B5
+HIGHER_FORMANT_HZ = np.array([4500, 5500, 6500], dtype=np.float32)  # F5–F7, the same for every voice
+BANDWIDTH_HZ = np.array([60, 90, 120, 180, 200, 300, 400], dtype=np.float32)  # B1–B7
 
 # Phonetic units: vowel, nasal, fricative, pause; their probability and duration range (s).
 VOWEL, NASAL, FRICATIVE, PAUSE = range(4)
-UNIT_PROBABILITY = [0.58, 0.12, 0.2, 0.1]
-UNIT_SECONDS = np.array([[0.07, 0.22], [0.04, 0.1], [0.06, 0.16], [0.08, 0.3]], dtype=np.float32)
+UNIT_PROBABILITY = [0.6, 0.13, 0.2, 0.07]
+UNIT_SECONDS = np.array([[0.07, 0.22], [0.04, 0.1], [0.06, 0.16], [0.06, 0.25]], dtype=np.float32)
 MAX_UNITS = 64  # more than the longest utterance needs
 
-NOISE_SEED = 20240917  # the shared table of Gaussian noise that every noise source reads from
-NOISE_TABLE_SAMPLES = 1 << 21
+NOISE_SEED = 20240917  # of the tables of noise and random phase that every random signal reads from
+NOISE_TABLE_SIZE = 1 << 22  # more than the spectrogram of the largest batch
 GLOTTAL_TABLE_SIZE = 1024  # samples of one glottal period in the pulse look-up table
 
 
@@ -59,7 +68,7 @@ class Voice:
     """A synthetic speaker."""
 
     f0_hz: float  # median fundamental frequency
-    tract: float  # formant scale: 1 for a long (adult male) vocal tract, ~1.2 for a short one
+    tract: float  # scale of F1-F4: 1 for a long (adult male) vocal tract, ~1.2 for a short one
     open_phase: float  # Rosenberg pulse opening, fraction of the period
     close_phase: float  # Rosenberg pulse closing, fraction of the period
     jitter: float  # standard deviation of the glottal-closure instants, fraction of the period
@@ -88,8 +97,8 @@ class Plan:
 
     lengths: np.ndarray  # [B] samples
     f0_hz: np.ndarray  # [B, F]
-    formant_hz: np.ndarray  # [B, F, 5]
-    bandwidth_hz: np.ndarray  # [B, F, 5]
+    formant_hz: np.ndarray  # [B, F, 7]
+    bandwidth_hz: np.ndarray  # [B, F, 7]
     voicing: np.ndarray  # [B, F] in [0, 1]: gate of the glottal pulses
     voiced_gain: np.ndarray  # [B, F] amplitude of the voiced spectrum envelope
     fricative_gain: np.ndarray  # [B, F] amplitude of the fricative spectrum envelope
@@ -101,7 +110,6 @@ class Plan:
     shimmer: np.ndarray  # [B]
     breath: np.ndarray  # [B] aspiration noise level
     breath_floor: np.ndarray  # [B] share of the aspiration noise present outside the glottal open phase
-    tilt_pole: np.ndarray  # [B] an extra real pole of the voiced envelope (0: none)
 
 
 def smooth(track: np.ndarray, seconds: float | np.ndarray) -> np.ndarray:
@@ -127,8 +135,8 @@ def plan_utterances(rng: np.random.Generator, voices: Sequence[Voice], lengths: 
     kind = rng.choice(4, size=(batch, MAX_UNITS), p=UNIT_PROBABILITY)
     low, high = UNIT_SECONDS[kind, 0], UNIT_SECONDS[kind, 1]
     duration = (low + (high - low) * rng.random((batch, MAX_UNITS), dtype=np.float32)) / voice["rate"][:, None]
-    lead = rng.uniform(0.05, 0.3, (batch, 1)).astype(np.float32)
-    trail = rng.uniform(0.05, 0.3, (batch, 1)).astype(np.float32)
+    lead = rng.uniform(0.02, 0.1, (batch, 1)).astype(np.float32)
+    trail = rng.uniform(0.02, 0.1, (batch, 1)).astype(np.float32)
     end = lead + np.cumsum(duration, axis=1)
     unit = np.minimum((t[:, :, None] >= end[:, None, :]).sum(-1), MAX_UNITS - 1)  # [B, F]
     position = 1 - (np.take_along_axis(end, unit, 1) - t) / np.take_along_axis(duration, unit, 1)
@@ -138,14 +146,14 @@ def plan_utterances(rng: np.random.Generator, voices: Sequence[Voice], lengths: 
     def per_unit(values: np.ndarray) -> np.ndarray:
         return np.take_along_axis(values, unit, 1)
 
-    # Formants: a vowel target per unit (a nasal murmur in nasals), scaled by the tract.
+    # Formants: a vowel target per unit (a nasal murmur in nasals) scaled by the tract, then F5-F7.
     vowel = rng.integers(0, len(VOWEL_HZ), (batch, MAX_UNITS))
     targets = VOWEL_HZ[vowel] * (1 + 0.04 * rng.standard_normal((batch, MAX_UNITS, 4), dtype=np.float32))
     formants = np.take_along_axis(targets, unit[:, :, None], 1)
     formants[kind == NASAL] = NASAL_HZ
-    formants = np.concatenate([formants, np.full((batch, frames, 1), F5_HZ, np.float32)], axis=2)
-    formants = smooth(formants * tract[:, :, None], 0.05)
-    bandwidths = BANDWIDTH_HZ * (1 + 0.15 * rng.standard_normal((batch, 1, 5), dtype=np.float32))
+    higher = np.broadcast_to(HIGHER_FORMANT_HZ, (batch, frames, len(HIGHER_FORMANT_HZ)))
+    formants = smooth(np.concatenate([formants * tract[:, :, None], higher], axis=2), 0.06)
+    bandwidths = BANDWIDTH_HZ * (1 + 0.15 * rng.standard_normal((batch, 1, len(BANDWIDTH_HZ)), dtype=np.float32))
     bandwidths = np.broadcast_to(np.abs(bandwidths), formants.shape).copy()
     bandwidths[kind == NASAL, 0] *= 2
 
@@ -176,10 +184,10 @@ def plan_utterances(rng: np.random.Generator, voices: Sequence[Voice], lengths: 
         f0_hz=f0.astype(np.float32),
         formant_hz=formants,
         bandwidth_hz=bandwidths,
-        voicing=smooth((voiced > 0).astype(np.float32), 0.02),
-        voiced_gain=smooth((voiced * unit_level).astype(np.float32), 0.03),
-        fricative_gain=smooth((fricative * unit_level).astype(np.float32), 0.02),
-        fricative_hz=smooth(fricative_hz, 0.02),
+        voicing=smooth((voiced > 0).astype(np.float32), 0.03),
+        voiced_gain=smooth((voiced * unit_level).astype(np.float32), 0.05),
+        fricative_gain=smooth((fricative * unit_level).astype(np.float32), 0.03),
+        fricative_hz=smooth(fricative_hz, 0.03),
         fricative_bandwidth_hz=fricative_bandwidth,
         open_phase=voice["open_phase"],
         close_phase=voice["close_phase"],
@@ -187,21 +195,33 @@ def plan_utterances(rng: np.random.Generator, voices: Sequence[Voice], lengths: 
         shimmer=voice["shimmer"],
         breath=voice["breath"],
         breath_floor=np.full(batch, 0.3, np.float32),
-        tilt_pole=np.zeros(batch, np.float32),
     )
 
 
-_noise_table: torch.Tensor | None = None
+@functools.cache
+def _noise_table() -> torch.Tensor:
+    """Gaussian white noise [NOISE_TABLE_SIZE] from NOISE_SEED, read by every noise source."""
+    return torch.from_numpy(np.random.default_rng(NOISE_SEED).standard_normal(NOISE_TABLE_SIZE, dtype=np.float32))
+
+
+@functools.cache
+def _phasor_table() -> torch.Tensor:
+    """Unit complex numbers of uniformly random phase [NOISE_TABLE_SIZE] from NOISE_SEED."""
+    angle = np.random.default_rng(NOISE_SEED + 1).uniform(0, 2 * np.pi, NOISE_TABLE_SIZE).astype(np.float32)
+    return torch.polar(torch.ones(NOISE_TABLE_SIZE), torch.from_numpy(angle))
 
 
 def noise_rows(rng: np.random.Generator, batch: int, samples: int) -> torch.Tensor:
-    """White Gaussian noise [batch, samples]: rows of a fixed table read from random offsets."""
-    global _noise_table
-    if _noise_table is None:
-        table = np.random.default_rng(NOISE_SEED).standard_normal(NOISE_TABLE_SAMPLES, dtype=np.float32)
-        _noise_table = torch.from_numpy(table)
-    offsets = rng.integers(0, NOISE_TABLE_SAMPLES - samples, batch)
-    return _noise_table.unfold(0, samples, 1)[torch.from_numpy(offsets)]
+    """White Gaussian noise [batch, samples]: stretches of the noise table from random offsets."""
+    offsets = torch.from_numpy(rng.integers(0, NOISE_TABLE_SIZE - samples, batch))
+    return _noise_table().unfold(0, samples, 1)[offsets]
+
+
+def random_phasors(rng: np.random.Generator, shape: tuple[int, ...]) -> torch.Tensor:
+    """exp(i θ) with θ uniform in [0, 2π), `shape`: a stretch of the phasor table from a random offset."""
+    count = int(np.prod(shape))
+    offset = int(rng.integers(0, NOISE_TABLE_SIZE - count))
+    return _phasor_table()[offset : offset + count].reshape(shape)
 
 
 def glottal_flow_table(open_phase: np.ndarray, close_phase: np.ndarray) -> torch.Tensor:
@@ -212,45 +232,11 @@ def glottal_flow_table(open_phase: np.ndarray, close_phase: np.ndarray) -> torch
     return torch.from_numpy(0.5 * (1 - np.cos(np.pi * opening)) * np.cos(0.5 * np.pi * closing))
 
 
-def all_pole_response(pole_hz: torch.Tensor, bandwidth_hz: torch.Tensor) -> torch.Tensor:
-    """|1 / A(f)| at the STFT bins of the all-pole filter with one conjugate pole pair per
-    resonance; pole_hz and bandwidth_hz [..., R] → [..., N_BINS]. A resonance at 0 Hz is a real pole."""
-    radius = torch.exp(-torch.pi * bandwidth_hz / SAMPLE_RATE)
-    real_pole = pole_hz == 0
-    c1 = torch.where(real_pole, -radius, -2 * radius * torch.cos(2 * torch.pi * pole_hz / SAMPLE_RATE))
-    c2 = torch.where(real_pole, 0.0, radius**2)
-    poly = torch.zeros(*pole_hz.shape[:-1], 2 * pole_hz.shape[-1] + 1)
-    poly[..., 0] = 1
-    for r in range(pole_hz.shape[-1]):
-        previous = poly.clone()
-        poly[..., 1:] += c1[..., r : r + 1] * previous[..., :-1]
-        poly[..., 2:] += c2[..., r : r + 1] * previous[..., :-2]
-    return 1 / torch.fft.rfft(poly, n=N_FFT).abs()
+def glottal_source(plan: Plan, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """The voiced excitation [B, T] and the glottal flow [B, T].
 
-
-def spectral_envelope(plan: Plan) -> torch.Tensor:
-    """Amplitude envelope [B, N_BINS, F] by which each STFT frame of the source is multiplied."""
-    formants, bandwidths = torch.from_numpy(plan.formant_hz), torch.from_numpy(plan.bandwidth_hz)
-    tilt = torch.from_numpy(plan.tilt_pole)[:, None, None].expand(-1, formants.shape[1], 1)
-    # a real pole at radius r is a "resonance" at 0 Hz of bandwidth -ln(r) fs / π
-    tilt_bandwidth = -torch.log(tilt.clamp(min=1e-6)) * SAMPLE_RATE / torch.pi
-    voiced = all_pole_response(torch.cat([formants, torch.zeros_like(tilt)], 2), torch.cat([bandwidths, tilt_bandwidth], 2))
-    voiced = voiced / voiced[..., :1]  # unity gain at 0 Hz
-    fricative = all_pole_response(
-        torch.from_numpy(plan.fricative_hz)[..., None], torch.from_numpy(plan.fricative_bandwidth_hz)[..., None]
-    )
-    fricative = fricative / fricative.amax(-1, keepdim=True)  # unity gain at the resonance
-    noise_level = plan.breath * plan.breath_floor  # the source noise outside the open phase
-    envelope = torch.from_numpy(plan.voiced_gain)[..., None] * voiced + torch.from_numpy(
-        plan.fricative_gain / noise_level[:, None]
-    )[..., None] * fricative
-    return envelope.transpose(1, 2)
-
-
-def glottal_source(plan: Plan, rng: np.random.Generator, impulses: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    """The voiced excitation [B, T] (differentiated glottal flow, or impulses at the glottal
-    closures) with jitter and shimmer, normalised to unit power where voiced; and the glottal
-    flow times the pulse amplitude [B, T] (0 between pulses), which modulates the aspiration."""
+    The excitation is the differentiated glottal flow, with jitter and shimmer, scaled to unit
+    power per unit pulse amplitude. The flow (0 between pulses) modulates the aspiration noise."""
     f0 = torch.from_numpy(plan.f0_hz)
     batch, frames = f0.shape
     samples = (frames - 1) * HOP
@@ -259,144 +245,231 @@ def glottal_source(plan: Plan, rng: np.random.Generator, impulses: bool) -> tupl
     frame_phase = torch.cat([torch.zeros(batch, 1), frame_phase[:, :-1]], 1)
     phase = torch.nn.functional.interpolate(frame_phase[:, None], size=samples + 1, mode="linear", align_corners=True)
     phase = phase[:, 0, :samples]
-    # Per period: amplitude (voicing gate at its start, with shimmer) and closure offset (jitter).
+    # Per period: amplitude (the voicing gate at its start, with shimmer) and closure offset (jitter).
     periods = int(frame_phase[:, -1].max()) + 3
-    starts = torch.searchsorted(frame_phase.contiguous(), torch.arange(periods, dtype=torch.float32).expand(batch, -1).contiguous())
+    starts = torch.searchsorted(frame_phase, torch.arange(periods, dtype=torch.float32).expand(batch, -1).contiguous())
     gate = torch.gather(torch.from_numpy(plan.voicing), 1, starts.clamp(max=frames - 1))
-    amplitude = gate * (1 + torch.from_numpy(plan.shimmer[:, None] * rng.standard_normal((batch, periods), dtype=np.float32)))
+    shimmer = plan.shimmer[:, None] * rng.standard_normal((batch, periods), dtype=np.float32)
+    amplitude = gate * (1 + torch.from_numpy(shimmer))
     offset = torch.from_numpy(plan.jitter[:, None] * rng.standard_normal((batch, periods), dtype=np.float32))
     offset[:, 0] = 0
-    step = torch.diff(offset, dim=1, append=torch.zeros(batch, 1))
-    period = phase.long()
-    phase = phase - torch.gather(offset, 1, period) - torch.gather(step, 1, period) * (phase - period)
+    # delaying the phase by a constant within each period moves its start (in the closed phase)
+    phase = phase - torch.gather(offset, 1, phase.long())
     period = phase.long()
     pulse_amplitude = torch.gather(amplitude, 1, period)
-    index = ((phase - period) * GLOTTAL_TABLE_SIZE).long().clamp_(max=GLOTTAL_TABLE_SIZE - 1)
+    index = ((phase - period) * GLOTTAL_TABLE_SIZE).long()
     flow = torch.gather(glottal_flow_table(plan.open_phase, plan.close_phase), 1, index) * pulse_amplitude
-    if impulses:
-        source = torch.diff(period, dim=1, prepend=period[:, :1]).float() * pulse_amplitude
-    else:
-        source = torch.diff(flow, dim=1, prepend=flow[:, :1])
-    power = source.square().sum(1, keepdim=True) / pulse_amplitude.square().sum(1, keepdim=True).clamp(min=1e-6)
-    return source / power.sqrt().clamp(min=1e-6), flow
+    source = torch.diff(flow, dim=1, prepend=flow[:, :1])
+    power_per_amplitude = source.square().sum(1, keepdim=True) / pulse_amplitude.square().sum(1, keepdim=True)
+    return source * power_per_amplitude.clamp(min=1e-12).rsqrt(), flow
 
 
-def render(
-    plan: Plan, rng: np.random.Generator, impulses: bool = False, max_voiced_hz: np.ndarray | None = None
-) -> torch.Tensor:
-    """Waves [B, T] of the planned utterances, T = (F - 1) * HOP, zero beyond each length.
+def all_pole_response(pole_hz: torch.Tensor, bandwidth_hz: torch.Tensor) -> torch.Tensor:
+    """|1 / A(f)| at the STFT bins for the all-pole filter A with one conjugate pole pair per
+    resonance (pole_hz, bandwidth_hz [..., R]) → [..., N_BINS]."""
+    radius = torch.exp(-torch.pi * bandwidth_hz / SAMPLE_RATE)
+    c1 = -2 * radius * torch.cos(2 * torch.pi * pole_hz / SAMPLE_RATE)
+    c2 = radius**2
+    poly = torch.zeros(*pole_hz.shape[:-1], 2 * pole_hz.shape[-1] + 1)
+    poly[..., 0] = 1
+    for r in range(pole_hz.shape[-1]):
+        previous = poly.clone()
+        poly[..., 1:] += c1[..., r : r + 1] * previous[..., :-1]
+        poly[..., 2:] += c2[..., r : r + 1] * previous[..., :-2]
+    # A(f) = Σ_n poly[n] exp(-2πi f n / fs), as two real matrix products
+    angle = torch.outer(torch.arange(poly.shape[-1], dtype=torch.float32), torch.from_numpy(BIN_HZ).float())
+    angle = angle * (2 * torch.pi / SAMPLE_RATE)
+    return (torch.square(poly @ torch.cos(angle)) + torch.square(poly @ torch.sin(angle))).rsqrt()
 
-    The source (glottal pulses plus aspiration noise that is stronger in the open phase) is
-    filtered frame by frame by the spectral envelope. With `impulses` the pulses are single
-    samples (a buzz); with `max_voiced_hz` [B] the phase above that frequency is random
-    (harmonics become noise, as in a harmonic-plus-noise vocoder)."""
-    pulses, flow = glottal_source(plan, rng, impulses)
-    batch, samples = pulses.shape
+
+def spectral_envelope(plan: Plan) -> torch.Tensor:
+    """Amplitude envelope [B, F, N_BINS] by which each STFT frame of the source is multiplied:
+    the voiced (formant) response with unity gain at 0 Hz plus the fricative response with unity
+    gain at its resonance, each times its gain track (computed only where that gain is not 0)."""
+    envelope = torch.zeros(*plan.f0_hz.shape, N_BINS)
+    voiced = torch.from_numpy(plan.voiced_gain > 0)
+    if voiced.any():
+        formants, bandwidths = torch.from_numpy(plan.formant_hz), torch.from_numpy(plan.bandwidth_hz)
+        response = all_pole_response(formants[voiced], bandwidths[voiced])
+        envelope[voiced] = response * (torch.from_numpy(plan.voiced_gain)[voiced][:, None] / response[:, :1])
+    fricative = torch.from_numpy(plan.fricative_gain > 0)
+    if fricative.any():
+        response = all_pole_response(
+            torch.from_numpy(plan.fricative_hz)[fricative][:, None],
+            torch.from_numpy(plan.fricative_bandwidth_hz)[fricative][:, None],
+        )
+        # the source noise outside the glottal open phase has amplitude breath * breath_floor
+        noise = np.broadcast_to((plan.breath * plan.breath_floor)[:, None], fricative.shape)[fricative.numpy()]
+        gain = torch.from_numpy(plan.fricative_gain)[fricative] / torch.from_numpy(noise)
+        envelope[fricative] += response * (gain[:, None] / response.amax(1, keepdim=True))
+    return envelope
+
+
+def stft(wave: torch.Tensor) -> torch.Tensor:
+    """[B, T] → complex [B, T // HOP + 1, N_BINS] (frame f centred on sample f * HOP)."""
+    return torch.stft(wave, N_FFT, HOP, window=WINDOW, pad_mode="constant", return_complex=True).transpose(1, 2)
+
+
+def to_wave(spectrogram: torch.Tensor, lengths: np.ndarray) -> torch.Tensor:
+    """Inverse of `stft` by overlap-add: [B, F, N_BINS] → [B, (F - 1) * HOP], zero beyond each length."""
+    frames = torch.fft.irfft(spectrogram, n=N_FFT) * SYNTHESIS_WINDOW
+    wave = (frames[:, 1:, :HOP] + frames[:, :-1, HOP:]).reshape(len(frames), -1)
+    return zero_padding(wave, lengths)
+
+
+def zero_padding(wave: torch.Tensor, lengths: np.ndarray) -> torch.Tensor:
+    """`wave` [B, T] with the samples beyond each row's length set to 0 (in place)."""
+    for row, length in enumerate(lengths):
+        wave[row, length:] = 0
+    return wave
+
+
+def power(spectrogram: torch.Tensor) -> torch.Tensor:
+    """|spectrogram|² as a real tensor (cheaper than abs() of a complex one)."""
+    return spectrogram.real.square() + spectrogram.imag.square()
+
+
+def render(plan: Plan, rng: np.random.Generator) -> torch.Tensor:
+    """The spectrogram [B, F, N_BINS] of the planned utterances: the source (glottal pulses plus
+    aspiration noise, stronger in the glottal open phase) filtered frame by frame by the spectral
+    envelope."""
+    pulses, flow = glottal_source(plan, rng)
     floor = torch.from_numpy(plan.breath_floor)[:, None]
     aspiration = torch.from_numpy(plan.breath)[:, None] * (floor + (1 - floor) * flow)
-    source = pulses + aspiration * noise_rows(rng, batch, samples)
-    spectrum = torch.stft(source, N_FFT, HOP, window=WINDOW, return_complex=True) * spectral_envelope(plan)
-    if max_voiced_hz is not None:
-        above = torch.from_numpy(BIN_HZ[None, :] >= max_voiced_hz[:, None])[..., None]
-        random_phase = torch.from_numpy(rng.random(spectrum.shape, dtype=np.float32)) * (2 * torch.pi)
-        spectrum = torch.where(above, spectrum.abs() * torch.exp(1j * random_phase), spectrum)
-    wave = torch.istft(spectrum, N_FFT, HOP, window=WINDOW, length=samples)
-    return wave * valid_mask(plan.lengths, samples)
+    source = pulses + aspiration * noise_rows(rng, *pulses.shape)
+    return stft(source) * spectral_envelope(plan)
 
 
-def valid_mask(lengths: np.ndarray, samples: int) -> torch.Tensor:
-    """[B, samples] float: 1 within each utterance's length, 0 in the padding."""
-    return (torch.arange(samples)[None] < torch.from_numpy(lengths)[:, None]).float()
+# ---- vocoders (the spoofing attacks); every parameter is an array [B], one value per utterance ----
 
 
-# ---- vocoders: the spoofing attacks; `severity` [B] in [0, 1], 1 = the strongest artefacts ----
+@functools.cache
+def mel_smoothing(top_hz: float) -> torch.Tensor:
+    """[N_BINS, N_BINS]: magnitude → 80 mel-band means up to top_hz → bins (interpolated); zero above."""
+    bands = torchaudio.functional.melscale_fbanks(N_BINS, 0.0, top_hz, 80, SAMPLE_RATE)  # [N_BINS, 80]
+    analysis = bands / bands.sum(0, keepdim=True).clamp(min=1e-8)
+    synthesis = bands / bands.sum(1, keepdim=True).clamp(min=1e-8)
+    return analysis @ synthesis.T
 
 
-def griffin_lim(wave: torch.Tensor, lengths: np.ndarray, rng: np.random.Generator, severity: np.ndarray) -> torch.Tensor:
-    """Resynthesis from the STFT magnitude, smoothed over time, by 1–4 Griffin-Lim iterations
-    (fewer for higher severity) from random phase."""
-    batch, samples = wave.shape
-    magnitude = torch.stft(wave, N_FFT, HOP, window=WINDOW, return_complex=True).abs()
-    taps = 1 + 2 * np.round(severity).astype(int)
-    magnitude = torch.from_numpy(smooth(magnitude.numpy().transpose(0, 2, 1), taps * HOP / SAMPLE_RATE).transpose(0, 2, 1).copy())
-    iterations = 4 - np.round(3 * severity).astype(int)
-    phase = torch.exp(2j * torch.pi * torch.from_numpy(rng.random(magnitude.shape, dtype=np.float32)))
-    result = torch.zeros_like(wave)
+def griffin_lim(
+    spectrogram: torch.Tensor,
+    lengths: np.ndarray,
+    rng: np.random.Generator,
+    top_hz: np.ndarray,
+    exponent: np.ndarray,
+    iterations: np.ndarray,
+) -> torch.Tensor:
+    """Wave [B, T] of a mel-spectrogram vocoder: the magnitude of `spectrogram` reduced to 80 mel
+    bands up to `top_hz` and back, smoothed over 3 frames (an over-smoothing acoustic model),
+    raised to `exponent` (sharper spectra; each frame keeps its energy), then `iterations` fast
+    Griffin-Lim iterations from random phase."""
+    smoothing = torch.stack([mel_smoothing(float(np.round(hz, -2))) for hz in top_hz])  # top_hz to 100 Hz
+    magnitude = torch.bmm(power(spectrogram).sqrt(), smoothing)
+    magnitude[:, 1:-1] = 0.5 * magnitude[:, 1:-1] + 0.25 * (magnitude[:, :-2] + magnitude[:, 2:])
+    sharpened = magnitude.clamp(min=1e-10) ** torch.from_numpy(exponent).float()[:, None, None]
+    frame_energy = magnitude.square().sum(2, keepdim=True) / sharpened.square().sum(2, keepdim=True)
+    magnitude = sharpened * frame_energy.sqrt()
+    wave = torch.zeros(magnitude.shape[0], (magnitude.shape[1] - 1) * HOP)
+    rows = np.arange(len(iterations))  # the utterances still iterating
+    phase = random_phasors(rng, magnitude.shape)
     previous = torch.zeros_like(phase)
     for iteration in range(1, int(iterations.max()) + 1):
-        estimate = torch.istft(magnitude * phase, N_FFT, HOP, window=WINDOW, length=samples)
-        done = torch.from_numpy(iterations == iteration)
-        result[done] = estimate[done]
-        rebuilt = torch.stft(estimate, N_FFT, HOP, window=WINDOW, return_complex=True)
-        accelerated = rebuilt - 0.99 / 1.99 * previous
-        phase, previous = accelerated / accelerated.abs().clamp(min=1e-8), rebuilt
-    return result * valid_mask(lengths, samples)
+        rebuilt = stft(to_wave(magnitude * phase, lengths[rows]))
+        accelerated = rebuilt - 0.99 / 1.99 * previous  # momentum 0.99, as in torchaudio
+        phase, previous = accelerated * (power(accelerated) + 1e-16).rsqrt(), rebuilt
+        done = iterations[rows] == iteration
+        if done.any():
+            wave[rows[done]] = to_wave(magnitude[done] * phase[done], lengths[rows[done]])
+        rows, magnitude, phase, previous = rows[~done], magnitude[~done], phase[~done], previous[~done]
+    return wave
 
 
-def harmonic_plus_noise(plan: Plan, rng: np.random.Generator, severity: np.ndarray) -> torch.Tensor:
-    """Resynthesis from an over-smoothed plan: smoothed F0 and formant tracks, wider formants,
-    no jitter, shimmer or aspiration, and noise instead of harmonics above a maximum voiced
-    frequency of 6.5–3 kHz."""
+def harmonic_plus_noise(
+    plan: Plan,
+    rng: np.random.Generator,
+    smoothing_s: np.ndarray,
+    bandwidth_factor: np.ndarray,
+    max_voiced_hz: np.ndarray,
+    noise_db: np.ndarray,
+) -> torch.Tensor:
+    """Spectrogram [B, F, N_BINS] resynthesised from an over-smoothed plan: F0 and formant tracks
+    smoothed over `smoothing_s` seconds, formant bandwidths times `bandwidth_factor`, no jitter,
+    shimmer or aspiration; above `max_voiced_hz` the harmonics become noise (random phase) at
+    `noise_db` relative to their level."""
     smoothed = replace(
         plan,
-        f0_hz=smooth(plan.f0_hz, 0.05 + 0.15 * severity),
-        formant_hz=smooth(plan.formant_hz, 0.05 + 0.15 * severity),
-        bandwidth_hz=plan.bandwidth_hz * (1.3 + 1.2 * severity)[:, None, None],
+        f0_hz=smooth(plan.f0_hz, smoothing_s),
+        formant_hz=smooth(plan.formant_hz, smoothing_s),
+        bandwidth_hz=plan.bandwidth_hz * bandwidth_factor[:, None, None].astype(np.float32),
         jitter=np.zeros_like(plan.jitter),
         shimmer=np.zeros_like(plan.shimmer),
         breath=np.full_like(plan.breath, 0.02),
         breath_floor=np.ones_like(plan.breath_floor),
     )
-    return render(smoothed, rng, max_voiced_hz=6500 - 3500 * severity)
+    spectrogram = render(smoothed, rng)
+    above = torch.from_numpy(BIN_HZ[None, :] >= max_voiced_hz[:, None])[:, None, :]
+    noise = random_phasors(rng, spectrogram.shape) * torch.from_numpy(10 ** (noise_db / 20)).float()[:, None, None]
+    return torch.where(above, spectrogram * noise, spectrogram)
 
 
-def lpc_vocoder(plan: Plan, rng: np.random.Generator, severity: np.ndarray) -> torch.Tensor:
-    """A buzz/noise-excited all-pole vocoder: impulse excitation in voiced frames and noise in
-    the others (a hard voicing decision), parameters held over 2–4 frames, a one-pole model of
-    the glottal spectral tilt, wider formants."""
-    hold = 2 + np.round(2 * severity).astype(int)  # frames
-    frame = np.arange(plan.f0_hz.shape[1])[None] // hold[:, None] * hold[:, None]  # [B, F]
+def lpc_vocoder(
+    plan: Plan,
+    rng: np.random.Generator,
+    hold_frames: np.ndarray,
+    bandwidth_factor: np.ndarray,
+    high_bandwidth_factor: np.ndarray,
+) -> torch.Tensor:
+    """Spectrogram [B, F, N_BINS] of a pulse/noise-excited all-pole vocoder: one fixed smooth
+    glottal pulse for every voice in voiced frames and noise in the others (a hard voicing
+    decision), no jitter, shimmer or aspiration, parameters held over `hold_frames` frames,
+    formant bandwidths times `bandwidth_factor` (F5-F7, poorly modelled by a low order, also
+    times `high_bandwidth_factor`)."""
+    frame = np.arange(plan.f0_hz.shape[1])[None] // hold_frames[:, None] * hold_frames[:, None]  # [B, F]
 
     def held(track: np.ndarray) -> np.ndarray:
         index = frame.reshape(frame.shape + (1,) * (track.ndim - 2))
         return np.take_along_axis(track, np.broadcast_to(index, frame.shape + track.shape[2:]), 1)
 
     voiced = (held(plan.voicing) > 0.5).astype(np.float32)
-    held_plan = replace(
+    loudness = held(plan.voiced_gain + plan.fricative_gain)
+    widening = np.ones((len(hold_frames), 1, plan.bandwidth_hz.shape[2]), np.float32)
+    widening[:, :, 4:] = high_bandwidth_factor[:, None, None]
+    vocoded = replace(
         plan,
         f0_hz=held(plan.f0_hz),
         formant_hz=held(plan.formant_hz),
-        bandwidth_hz=held(plan.bandwidth_hz) * (1.2 + 0.6 * severity)[:, None, None],
+        bandwidth_hz=held(plan.bandwidth_hz) * widening * bandwidth_factor[:, None, None].astype(np.float32),
         voicing=voiced,
-        voiced_gain=held(plan.voiced_gain + plan.fricative_gain) * voiced,
-        fricative_gain=held(plan.voiced_gain + plan.fricative_gain) * (1 - voiced),
+        voiced_gain=loudness * voiced,
+        fricative_gain=loudness * (1 - voiced),
         fricative_hz=held(plan.fricative_hz),
+        open_phase=np.full_like(plan.open_phase, 0.5),
+        close_phase=np.full_like(plan.close_phase, 0.35),
         jitter=np.zeros_like(plan.jitter),
         shimmer=np.zeros_like(plan.shimmer),
         breath=np.full_like(plan.breath, 0.02),
         breath_floor=np.ones_like(plan.breath_floor),
-        tilt_pole=(0.97 - 0.12 * severity).astype(np.float32),
     )
-    return render(held_plan, rng, impulses=True)
+    return render(vocoded, rng)
 
 
-def codec(wave: torch.Tensor, lengths: np.ndarray, rng: np.random.Generator, severity: np.ndarray) -> torch.Tensor:
-    """A lossy codec: band limit at 7.5–4 kHz, log-magnitude quantised in steps of 1–6 dB per
-    STFT bin, then μ-law quantisation to 8–6 bits."""
-    batch, samples = wave.shape
-    spectrum = torch.stft(wave, N_FFT, HOP, window=WINDOW, return_complex=True)
-    cutoff = torch.from_numpy(BIN_HZ[None, :] < (7500 - 3500 * severity)[:, None])[..., None]
-    step_db = torch.from_numpy(1 + 5 * severity.astype(np.float32))[:, None, None]
-    magnitude = spectrum.abs().clamp(min=1e-7)
-    quantised = 10 ** (torch.round(20 * torch.log10(magnitude) / step_db) * step_db / 20)
-    spectrum = spectrum * (quantised / magnitude) * cutoff
-    wave = torch.istft(spectrum, N_FFT, HOP, window=WINDOW, length=samples)
+def codec(
+    spectrogram: torch.Tensor, lengths: np.ndarray, bits: np.ndarray, cutoff_hz: np.ndarray, step_db: np.ndarray
+) -> torch.Tensor:
+    """Wave [B, T] through a lossy codec: `bits`-bit mu-law quantisation, then a band limit at
+    `cutoff_hz` and STFT magnitudes quantised in steps of `step_db`."""
+    wave = to_wave(spectrogram, lengths)
     peak = wave.abs().amax(1, keepdim=True).clamp(min=1e-7)
-    mu = torch.from_numpy(2.0 ** (8 - np.round(2 * severity)) - 1)[:, None].float()
+    mu = torch.from_numpy(2.0**bits - 1).float()[:, None]
     companded = torch.sign(wave) * torch.log1p(mu * wave.abs() / peak) / torch.log1p(mu)
     companded = torch.round(companded * (mu + 1) / 2) / ((mu + 1) / 2)
-    expanded = torch.sign(companded) * (torch.pow(1 + mu, companded.abs()) - 1) / mu * peak
-    return expanded * valid_mask(lengths, samples)
+    spectrogram = stft(torch.sign(companded) * torch.expm1(companded.abs() * torch.log1p(mu)) / mu * peak)
+    passband = torch.from_numpy(BIN_HZ[None, :] < cutoff_hz[:, None])[:, None, :]
+    step = torch.from_numpy(step_db).float()[:, None, None]
+    level_db = 10 * torch.log10(power(spectrogram) + 1e-12)
+    gain = 10 ** ((torch.round(level_db / step) * step - level_db) / 20) * passband
+    return to_wave(spectrogram * gain, lengths)
 
 
 # ---- the recording channel, identical for bona fide and spoofed speech ----
@@ -405,21 +478,23 @@ def codec(wave: torch.Tensor, lengths: np.ndarray, rng: np.random.Generator, sev
 def channel(wave: torch.Tensor, lengths: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Colour, add a noise floor, set the level and quantise to 16 bits: [B, T] → int16 [B, T].
 
-    Colouring: a first-order tilt and a three-tap low-pass. Noise floor: 35–60 dB below the
-    speech RMS. Level: the mean of the RMS and peak levels drawn from -32…-18 dBFS."""
+    Colouring: a first-order tilt x[n] - a x[n-1] (a in -0.15…0.3) then a three-tap low-pass
+    (c/2, 1 - c, c/2) (c in 0…0.25). Noise floor: white, 60-70 dB below the speech RMS. Level:
+    the mean of the RMS and peak levels (dBFS) is drawn from -18…-12, which hides differences of
+    crest factor between kinds of speech in both the RMS and the peak level."""
     batch, samples = wave.shape
-    mask = valid_mask(lengths, samples)
-    tilt = torch.from_numpy(rng.uniform(-0.3, 0.5, (batch, 1)).astype(np.float32))
-    wave = wave - tilt * torch.nn.functional.pad(wave[:, :-1], (1, 0))
-    lowpass = torch.from_numpy(rng.uniform(0, 0.35, (batch, 1)).astype(np.float32))
-    neighbours = torch.nn.functional.pad(wave[:, :-1], (1, 0)) + torch.nn.functional.pad(wave[:, 1:], (0, 1))
-    wave = ((1 - lowpass) * wave + 0.5 * lowpass * neighbours) * mask
+    a = rng.uniform(-0.15, 0.3, batch).astype(np.float32)
+    c = rng.uniform(0, 0.25, batch).astype(np.float32)
+    # the two filters as one 4-tap FIR h[-1..2], applied per row by a grouped convolution
+    taps = np.stack([-a * c / 2, c / 2 - a * (1 - c), 1 - c - a * c / 2, c / 2], axis=1)  # h[2], h[1], h[0], h[-1]
+    padded = torch.nn.functional.pad(wave, (2, 1))[None]
+    wave = torch.nn.functional.conv1d(padded, torch.from_numpy(taps)[:, None], groups=batch)[0]
     count = torch.from_numpy(lengths)[:, None].float()
-    rms = (wave.square().sum(1, keepdim=True) / count).sqrt()
-    snr_db = torch.from_numpy(rng.uniform(35, 60, (batch, 1)).astype(np.float32))
-    wave = wave + noise_rows(rng, batch, samples) * rms * 10 ** (-snr_db / 20) * mask
+    rms = (zero_padding(wave, lengths).square().sum(1, keepdim=True) / count).sqrt()
+    snr_db = torch.from_numpy(rng.uniform(60, 70, (batch, 1)).astype(np.float32))
+    wave = zero_padding(wave + noise_rows(rng, batch, samples) * (rms * 10 ** (-snr_db / 20)), lengths)
     rms_db = 10 * torch.log10(wave.square().sum(1, keepdim=True) / count)
     peak_db = 20 * torch.log10(wave.abs().amax(1, keepdim=True))
-    target_db = torch.from_numpy(rng.uniform(-32, -18, (batch, 1)).astype(np.float32))
+    target_db = torch.from_numpy(rng.uniform(-18, -12, (batch, 1)).astype(np.float32))
     wave = wave * 10 ** ((target_db - (rms_db + peak_db) / 2) / 20)
     return torch.round(wave * 32768).clamp(-32768, 32767).to(torch.int16).numpy()
