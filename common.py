@@ -156,7 +156,9 @@ def parse_loss_spec(spec: str) -> list[str]:
     names = [LOSS_ALIASES.get(name, name) for name in spec.split("+")]
     for name in names:
         if name not in LOSSES:
-            raise UsageError(f"unknown loss {name!r}; choose from {', '.join([*LOSSES, *LOSS_ALIASES])} (or join several with +)")
+            raise UsageError(
+                f"--loss {spec}: unknown loss {name!r}; choose from {', '.join([*LOSSES, *LOSS_ALIASES])} (or join several with +)"
+            )
     if len(set(names)) < len(names):
         raise UsageError(f"--loss {spec} names a loss twice; give each loss once and weigh it with --loss_weights")
     return names

@@ -86,7 +86,7 @@ def train(
     checkpoints = run_dir / "checkpoints"
     checkpoints.mkdir()
     best_epoch, best_eer, best_state = 0, float("inf"), None
-    for epoch in trange(1, args.num_epochs + 1, desc="epochs", dynamic_ncols=True):
+    for epoch in trange(1, args.num_epochs + 1, desc="epochs", dynamic_ncols=True, disable=None):
         train_losses = train_one_epoch(model, loss, train_loader, optimizer, device, description=f"epoch {epoch}")
         dev = score_dataset(model, loss, dev_loader, device, description="dev")
         dev_eer, _ = compute_eer(dev.bonafide_scores, dev.spoof_scores)

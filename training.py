@@ -58,7 +58,7 @@ def train_one_epoch(
     loss.train()
     totals: dict[str, float] = {}
     batches = 0
-    progress = tqdm(loader, desc=description, leave=False, dynamic_ncols=True)
+    progress = tqdm(loader, desc=description, leave=False, dynamic_ncols=True, disable=None)
     for batch in progress:
         batch.to(device)
         value = loss(model(batch.wave, batch.lengths), batch.labels)
@@ -104,7 +104,7 @@ def score_dataset(
     model.eval()
     loss.eval()
     utt_ids, attacks, labels, scores = [], [], [], []
-    for batch in tqdm(loader, desc=description, leave=False, dynamic_ncols=True):
+    for batch in tqdm(loader, desc=description, leave=False, dynamic_ncols=True, disable=None):
         batch.to(device)
         scores.append(loss.score(model(batch.wave, batch.lengths)).double().cpu())
         labels.append(batch.labels.cpu())
