@@ -13,7 +13,10 @@ from losses.weighted_sum import WeightedSumLoss
 
 
 class Countermeasure(nn.Module):
-    """wave [B, T] and lengths [B] (samples) -> what the classifier returns (logits, or (logits, embedding))."""
+    """wave [B, T] and lengths [B] (samples) -> what the classifier returns (logits, or (logits, embedding)).
+
+    `head` is the trainable part after the extractor, for layer stacks taken from a FeatureCache.
+    """
 
     def __init__(self, extractor: nn.Module, processor: nn.Module, classifier: nn.Module) -> None:
         super().__init__()
@@ -22,8 +25,16 @@ class Countermeasure(nn.Module):
         self.classifier = classifier
 
     def forward(self, wave: torch.Tensor, lengths: torch.Tensor):
-        hidden, frame_lengths = self.extractor(wave, lengths)
+        return self.head(*self.extractor(wave, lengths))
+
+    def head(self, hidden: torch.Tensor, frame_lengths: torch.Tensor):
+        """Processor and classifier on a layer stack [B, L, T', D] with its frame lengths [B]."""
         return self.classifier(self.processor(hidden, frame_lengths))
+
+    @property
+    def extractor_is_frozen(self) -> bool:
+        """Whether the extractor's output stays the same through training (no trainable parameter)."""
+        return not any(parameter.requires_grad for parameter in self.extractor.parameters())
 
 
 def build_model(args: argparse.Namespace) -> tuple[Countermeasure, BaseLoss]:

@@ -36,19 +36,19 @@ class OneLineErrorParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def positive(kind: type):
-    """argparse type: a number of `kind` greater than zero."""
+def number(kind: type, allow_zero: bool = False):
+    """argparse type: a `kind` number greater than zero (or at least zero with `allow_zero`)."""
 
     def parse(text: str):
         try:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a {kind.__name__}") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"{text} must be greater than 0")
+        if value < 0 or (value == 0 and not allow_zero):
+            raise argparse.ArgumentTypeError(f"{text} must be {'at least 0' if allow_zero else 'greater than 0'}")
         return value
 
-    parse.__name__ = f"positive {kind.__name__}"
+    parse.__name__ = f"{'non-negative' if allow_zero else 'positive'} {kind.__name__}"
     return parse
 
 
@@ -104,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"folder holding the corpora (default: ${DATA_ROOT_VARIABLE}, else ./data); Synthetic is generated there",
     )
     data.add_argument("--local", action="store_true", help="run on this machine with corpora under --data_root (the default; kept for ca-mhfa commands)")
-    data.add_argument("--limit", type=positive(int), default=None, metavar="N", help="keep at most N utterances per split (class-stratified), for smoke tests")
+    data.add_argument("--limit", type=number(int), default=None, metavar="N", help="keep at most N utterances per split (class-stratified), for smoke tests")
 
     model = parser.add_argument_group("model")
     model.add_argument("--extractor", default="LFCC", choices=sorted(REGISTRIES["extractor"]), help="front-end (default: LFCC)")
@@ -124,13 +124,20 @@ def build_parser() -> argparse.ArgumentParser:
     add_component_flags(parser)
 
     training = parser.add_argument_group("training")
-    training.add_argument("--lr", type=positive(float), default=1e-3, help="Adam learning rate (default: 1e-3)")
-    training.add_argument("--weight_decay", type=float, default=0.0, help="Adam weight decay (default: 0)")
-    training.add_argument("--batch_size", type=positive(int), default=32, help="utterances per batch (default: 32)")
-    training.add_argument("-ep", "--num_epochs", type=positive(int), default=10, help="training epochs (default: 10)")
+    training.add_argument("--lr", type=number(float), default=1e-3, help="Adam learning rate (default: 1e-3)")
+    training.add_argument("--weight_decay", type=number(float, allow_zero=True), default=0.0, help="Adam weight decay (default: 0)")
+    training.add_argument("--batch_size", type=number(int), default=32, help="utterances per batch (default: 32)")
+    training.add_argument("-ep", "--num_epochs", type=number(int), default=10, help="training epochs (default: 10)")
     training.add_argument("--seed", type=int, default=0, help="seed of initialisation and sampling (default: 0)")
     training.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="auto: cuda when available (default: auto)")
-    training.add_argument("--num_workers", type=int, default=0, help="data-loading worker processes (default: 0)")
+    training.add_argument("--num_workers", type=number(int, allow_zero=True), default=0, help="data-loading worker processes (default: 0)")
+    training.add_argument(
+        "--feature_cache_gb",
+        type=number(float, allow_zero=True),
+        default=2.0,
+        help="memory for keeping a frozen extractor's outputs, per split, so that each utterance is "
+        "extracted once per run (default: 2; 0 turns the cache off)",
+    )
 
     output = parser.add_argument_group("outputs")
     output.add_argument("--output_dir", default=None, help="run directory (default: <runs_dir>/<time>_<run name>); must not exist yet")
@@ -218,6 +225,11 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def format_default(value) -> str:
+    """A default as people read it: 0.4992 rather than 0.49916416607037093."""
+    return f"{value:.4g}" if isinstance(value, float) and not value.is_integer() else str(value)
+
+
 def component_list() -> str:
     """Every registered component with its hyper-parameters and defaults, for `--list`."""
     lines = []
@@ -233,7 +245,9 @@ def component_list() -> str:
             for parameter, spec in hyper_parameter_metadata(component).items():
                 choices = component.hyper_parameters[parameter].allowed()
                 allowed = f"; one of {', '.join(map(str, choices))}" if choices else ""
-                lines.append(f"      --{parameter} ({spec['type']}, default {spec['default']}): {spec['help']}{allowed}")
+                lines.append(
+                    f"      --{parameter} ({spec['type']}, default {format_default(spec['default'])}): {spec['help']}{allowed}"
+                )
     lines.append("datasets:")
     lines.extend(f"  {name}  {dataset.__doc__.strip().splitlines()[0]}" for name, dataset in DATASETS.items())
     return "\n".join(lines)

@@ -84,6 +84,38 @@ def format_loss_parameters(losses: dict[str, dict], weights: list[float]) -> str
     return format_parameters({"weights": ",".join(map(str, weights)), **qualified})
 
 
+def results_row(args: argparse.Namespace, run_dir: Path, metrics: dict, best_epoch: int, wall_seconds: float) -> dict:
+    """The run's row of the results CSV (RESULTS_COLUMNS)."""
+    parameters = args.hyper_parameters
+    other_parameters = {
+        **parameters["extractor"],
+        **parameters["processor"],
+        **parameters["classifier"],
+        **({"miner": args.miner, **parameters["miner"]} if args.miner else {}),
+    }
+    return {
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "run_dir": str(run_dir),
+        "dataset": args.dataset,
+        "extractor": args.extractor,
+        "processor": args.processor,
+        "classifier": args.classifier,
+        "loss": args.loss,
+        "loss_parameters": format_loss_parameters(parameters["loss"], args.loss_weights),
+        "other_parameters": format_parameters(other_parameters),
+        "seed": args.seed,
+        "epochs": args.num_epochs,
+        "best_epoch": best_epoch,
+        "dev_eer_percent": f"{100 * metrics['dev']['eer']:.4f}",
+        "eval_eer_percent": f"{100 * metrics['eval']['eer']:.4f}",
+        "eval_min_dcf": f"{metrics['eval']['min_dcf']:.6f}",
+        "eval_act_dcf": f"{metrics['eval']['act_dcf']:.6f}",
+        "eval_cllr": f"{metrics['eval']['cllr']:.6f}",
+        "eval_accuracy": f"{metrics['eval']['accuracy']:.6f}",
+        "wall_seconds": f"{wall_seconds:.1f}",
+    }
+
+
 def default_run_name(args: argparse.Namespace) -> str:
     return f"{args.dataset}_{args.extractor}_{args.processor}_{args.classifier}_{args.loss}_seed{args.seed}"
 

@@ -14,6 +14,7 @@ import logging
 import shutil
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -22,6 +23,7 @@ from tqdm import trange
 
 from common import DATASETS, UsageError
 from datasets.base import AudioDataset
+from feature_cache import FeatureCache
 from losses.base import BaseLoss
 from metrics import compute_eer, compute_metrics
 from model import Countermeasure, build_model
@@ -32,12 +34,19 @@ from results import (
     check_output_dir,
     check_results_csv,
     create_run_dir,
-    format_loss_parameters,
-    format_parameters,
+    results_row,
     setup_logger,
     write_config,
 )
-from training import ScoreTable, score_dataset, scoring_loader, seed_everything, train_one_epoch, training_loader
+from training import (
+    ScoreTable,
+    TrainingDiverged,
+    score_dataset,
+    scoring_loader,
+    seed_everything,
+    train_one_epoch,
+    training_loader,
+)
 
 SPLITS = ("train", "dev", "eval")
 
@@ -57,7 +66,9 @@ def load_splits(args: argparse.Namespace) -> dict[str, AudioDataset]:
         try:
             dataset = DATASETS[args.dataset](split, Path(args.data_root))
         except OSError as error:
-            raise UsageError(f"--dataset {args.dataset}: cannot prepare the {split} split under --data_root {args.data_root}: {error}") from None
+            raise UsageError(
+                f"--dataset {args.dataset}: cannot prepare the {split} split under --data_root {args.data_root}: {error}"
+            ) from None
         if args.limit is not None:
             dataset.limit(args.limit, args.seed)
         if len(set(dataset.labels.tolist())) < 2:
@@ -66,34 +77,53 @@ def load_splits(args: argparse.Namespace) -> dict[str, AudioDataset]:
     return splits
 
 
-def train(
-    args: argparse.Namespace,
-    model: Countermeasure,
-    loss: BaseLoss,
-    splits: dict[str, AudioDataset],
-    device: torch.device,
-    run_dir: Path,
-    logger: logging.Logger,
-    wandb_run,
-) -> int:
+@dataclass
+class Experiment:
+    """What one run works with, from the checked arguments to the W&B run."""
+
+    args: argparse.Namespace
+    run_dir: Path
+    logger: logging.Logger
+    device: torch.device
+    splits: dict[str, AudioDataset]
+    model: Countermeasure
+    loss: BaseLoss
+    caches: dict[str, FeatureCache | None]
+    wandb_run: object | None
+
+
+def feature_caches(args: argparse.Namespace, model: Countermeasure, logger: logging.Logger) -> dict[str, FeatureCache | None]:
+    """A FeatureCache per split when the extractor is frozen and --feature_cache_gb > 0, else None."""
+    if args.feature_cache_gb == 0 or not model.extractor_is_frozen:
+        return {split: None for split in SPLITS}
+    logger.info(f"frozen extractor: its outputs are kept in memory (up to {args.feature_cache_gb} GB per split)")
+    return {split: FeatureCache(model.extractor, int(args.feature_cache_gb * 2**30)) for split in SPLITS}
+
+
+def train(experiment: Experiment) -> int:
     """Train for --num_epochs, validating on dev; leaves the best-on-dev state in model and loss.
 
     Returns the best epoch (lowest dev EER, the earliest on ties).
     """
+    args, model, loss, splits = experiment.args, experiment.model, experiment.loss, experiment.splits
     optimizer = torch.optim.Adam([*model.parameters(), *loss.parameters()], lr=args.lr, weight_decay=args.weight_decay)
     train_loader = training_loader(splits["train"], args.batch_size, args.seed, args.num_workers)
     dev_loader = scoring_loader(splits["dev"], args.batch_size, args.num_workers)
-    checkpoints = run_dir / "checkpoints"
+    checkpoints = experiment.run_dir / "checkpoints"
     checkpoints.mkdir()
     best_epoch, best_eer, best_state = 0, float("inf"), None
     for epoch in trange(1, args.num_epochs + 1, desc="epochs", dynamic_ncols=True, disable=None):
-        train_losses = train_one_epoch(model, loss, train_loader, optimizer, device, description=f"epoch {epoch}")
-        dev = score_dataset(model, loss, dev_loader, device, description="dev")
+        train_losses = train_one_epoch(
+            model, loss, train_loader, optimizer, experiment.device, experiment.caches["train"], f"epoch {epoch}"
+        )
+        dev = score_dataset(model, loss, dev_loader, experiment.device, experiment.caches["dev"], "dev")
         dev_eer, _ = compute_eer(dev.bonafide_scores, dev.spoof_scores)
         losses = ", ".join(f"Loss/{name} {value:.4f}" for name, value in train_losses.items())
-        logger.info(f"epoch {epoch}/{args.num_epochs}: {losses}, dev EER {100 * dev_eer:.2f}%")
-        if wandb_run is not None:
-            wandb_run.log({**{f"Loss/{name}": value for name, value in train_losses.items()}, "dev/eer": dev_eer}, step=epoch)
+        experiment.logger.info(f"epoch {epoch}/{args.num_epochs}: {losses}, dev EER {100 * dev_eer:.2f}%")
+        if experiment.wandb_run is not None:
+            experiment.wandb_run.log(
+                {**{f"Loss/{name}": value for name, value in train_losses.items()}, "dev/eer": dev_eer}, step=epoch
+            )
         state = {
             "epoch": epoch,
             "dev_eer": dev_eer,
@@ -108,29 +138,30 @@ def train(
             torch.save(state, checkpoints / "best.pt")
     model.load_state_dict(best_state["model"])
     loss.load_state_dict(best_state["loss"])
-    logger.info(f"best epoch on dev: {best_epoch} (dev EER {100 * best_eer:.2f}%)")
+    experiment.logger.info(f"best epoch on dev: {best_epoch} (dev EER {100 * best_eer:.2f}%)")
     return best_epoch
 
 
-def evaluate(
-    args: argparse.Namespace,
-    model: Countermeasure,
-    loss: BaseLoss,
-    splits: dict[str, AudioDataset],
-    device: torch.device,
-    run_dir: Path,
-) -> tuple[dict, dict[str, ScoreTable]]:
+def evaluate(experiment: Experiment) -> tuple[dict, dict[str, ScoreTable]]:
     """Scores dev and eval, writes their score files, and returns the metrics per split.
 
     Accuracy on both splits uses the dev EER threshold (eval never tunes its own threshold).
     """
+    args = experiment.args
     tables = {
-        split: score_dataset(model, loss, scoring_loader(splits[split], args.batch_size, args.num_workers), device, description=split)
+        split: score_dataset(
+            experiment.model,
+            experiment.loss,
+            scoring_loader(experiment.splits[split], args.batch_size, args.num_workers),
+            experiment.device,
+            experiment.caches[split],
+            split,
+        )
         for split in ("dev", "eval")
     }
-    (run_dir / "scores").mkdir()
+    (experiment.run_dir / "scores").mkdir()
     for split, table in tables.items():
-        table.write(run_dir / "scores" / f"{split}.txt")
+        table.write(experiment.run_dir / "scores" / f"{split}.txt")
     _, dev_threshold = compute_eer(tables["dev"].bonafide_scores, tables["dev"].spoof_scores)
     metrics = {
         split: compute_metrics(table.bonafide_scores, table.spoof_scores, decision_threshold=dev_threshold)
@@ -160,6 +191,20 @@ def start_wandb(args: argparse.Namespace, run_dir: Path, config: dict):
         raise UsageError(f"--wandb: Weights & Biases did not start ({error}); run `wandb login` or set WANDB_MODE=offline") from None
 
 
+def finish_wandb(wandb_run, metrics: dict, run_dir: Path) -> None:
+    """Log the final metrics and figures to W&B and close the run."""
+    import wandb
+
+    wandb_run.log(
+        {
+            **{f"{split}/{name}": value for split, values in metrics.items() for name, value in values.items()},
+            "eval/det_curve": wandb.Image(str(run_dir / "det_eval.png")),
+            "eval/score_histogram": wandb.Image(str(run_dir / "score_histogram_eval.png")),
+        }
+    )
+    wandb_run.finish()
+
+
 def run(args: argparse.Namespace, run_dir: Path, started: float) -> dict:
     """Everything after the checks, inside the new run directory; returns the results row."""
     logger = setup_logger(run_dir)
@@ -174,59 +219,27 @@ def run(args: argparse.Namespace, run_dir: Path, started: float) -> dict:
     model, loss = build_model(args)
     model.to(device)
     loss.to(device)
-    wandb_run = start_wandb(args, run_dir, config) if args.wandb else None
+    experiment = Experiment(
+        args, run_dir, logger, device, splits, model, loss,
+        caches=feature_caches(args, model, logger),
+        wandb_run=start_wandb(args, run_dir, config) if args.wandb else None,
+    )
 
-    best_epoch = train(args, model, loss, splits, device, run_dir, logger, wandb_run)
-    metrics, tables = evaluate(args, model, loss, splits, device, run_dir)
+    best_epoch = train(experiment)
+    metrics, tables = evaluate(experiment)
     wall_seconds = time.time() - started
-    summary = {**metrics, "best_epoch": best_epoch, "wall_seconds": wall_seconds}
-    (run_dir / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (run_dir / "metrics.json").write_text(
+        json.dumps({**metrics, "best_epoch": best_epoch, "wall_seconds": wall_seconds}, indent=2) + "\n"
+    )
     evaluation = tables["eval"]
     plot_det_curve(run_dir / "det_eval.png", evaluation.bonafide_scores, evaluation.spoof_scores, title=run_dir.name)
     plot_score_histogram(
         run_dir / "score_histogram_eval.png", evaluation.bonafide_scores, evaluation.spoof_scores, title=run_dir.name
     )
-    if wandb_run is not None:
-        import wandb
-
-        wandb_run.log(
-            {
-                **{f"{split}/{name}": value for split, values in metrics.items() for name, value in values.items()},
-                "eval/det_curve": wandb.Image(str(run_dir / "det_eval.png")),
-                "eval/score_histogram": wandb.Image(str(run_dir / "score_histogram_eval.png")),
-            }
-        )
-        wandb_run.finish()
+    if experiment.wandb_run is not None:
+        finish_wandb(experiment.wandb_run, metrics, run_dir)
     logger.info("results (accuracy at the dev EER threshold):\n" + results_table(metrics))
-    parameters = args.hyper_parameters
-    return {
-        "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "run_dir": str(run_dir),
-        "dataset": args.dataset,
-        "extractor": args.extractor,
-        "processor": args.processor,
-        "classifier": args.classifier,
-        "loss": args.loss,
-        "loss_parameters": format_loss_parameters(args.hyper_parameters["loss"], args.loss_weights),
-        "other_parameters": format_parameters(
-            {
-                **parameters["extractor"],
-                **parameters["processor"],
-                **parameters["classifier"],
-                **({"miner": args.miner, **parameters["miner"]} if args.miner else {}),
-            }
-        ),
-        "seed": args.seed,
-        "epochs": args.num_epochs,
-        "best_epoch": best_epoch,
-        "dev_eer_percent": f"{100 * metrics['dev']['eer']:.4f}",
-        "eval_eer_percent": f"{100 * metrics['eval']['eer']:.4f}",
-        "eval_min_dcf": f"{metrics['eval']['min_dcf']:.6f}",
-        "eval_act_dcf": f"{metrics['eval']['act_dcf']:.6f}",
-        "eval_cllr": f"{metrics['eval']['cllr']:.6f}",
-        "eval_accuracy": f"{metrics['eval']['accuracy']:.6f}",
-        "wall_seconds": f"{wall_seconds:.1f}",
-    }
+    return results_row(args, run_dir, metrics, best_epoch, wall_seconds)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -247,6 +260,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             shutil.rmtree(run_dir, ignore_errors=True)
         print(f"train_and_eval.py: error: {error}", file=sys.stderr)
         return 2
+    except TrainingDiverged as error:
+        print(f"train_and_eval.py: training diverged: {error} (the log is in {run_dir}; no results row)", file=sys.stderr)
+        return 1
     append_result(results_csv, row)
     print(f"run directory: {run_dir}\nresults row appended to {results_csv}")
     return 0

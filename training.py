@@ -11,9 +11,14 @@ from torch.utils.data import DataLoader, WeightedRandomSampler
 from tqdm import tqdm
 
 from common import BONAFIDE, LABEL_NAMES
-from datasets.base import AudioDataset, collate_batch
+from datasets.base import AudioDataset, Batch, collate_batch
+from feature_cache import FeatureCache
 from losses.base import BaseLoss
 from model import Countermeasure
+
+
+class TrainingDiverged(Exception):
+    """The loss or the scores stopped being finite; the run stops with this message."""
 
 
 def seed_everything(seed: int) -> None:
@@ -45,15 +50,26 @@ def scoring_loader(dataset: AudioDataset, batch_size: int, num_workers: int) -> 
     return DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=collate_batch, num_workers=num_workers)
 
 
+def model_output(model: Countermeasure, batch: Batch, cache: FeatureCache | None):
+    """What the classifier returns for the batch, with the extractor's part from `cache` when given."""
+    if cache is None:
+        return model(batch.wave, batch.lengths)
+    return model.head(*cache.features(batch))
+
+
 def train_one_epoch(
     model: Countermeasure,
     loss: BaseLoss,
     loader: DataLoader,
     optimizer: torch.optim.Optimizer,
     device: torch.device,
+    cache: FeatureCache | None = None,
     description: str = "train",
 ) -> dict[str, float]:
-    """One pass over `loader`; returns the mean training loss as "Total" and of each named term."""
+    """One pass over `loader`; returns the mean training loss as "Total" and of each named term.
+
+    Raises TrainingDiverged when the loss stops being finite.
+    """
     model.train()
     loss.train()
     totals: dict[str, float] = {}
@@ -61,7 +77,12 @@ def train_one_epoch(
     progress = tqdm(loader, desc=description, leave=False, dynamic_ncols=True, disable=None)
     for batch in progress:
         batch.to(device)
-        value = loss(model(batch.wave, batch.lengths), batch.labels)
+        value = loss(model_output(model, batch, cache), batch.labels)
+        if not torch.isfinite(value):
+            raise TrainingDiverged(
+                f"the training loss became {value.item()} at batch {batches + 1} ({description}); "
+                "lower --lr or change the loss parameters"
+            )
         optimizer.zero_grad(set_to_none=True)
         value.backward()
         optimizer.step()
@@ -98,7 +119,12 @@ class ScoreTable:
 
 @torch.no_grad()
 def score_dataset(
-    model: Countermeasure, loss: BaseLoss, loader: DataLoader, device: torch.device, description: str = "score"
+    model: Countermeasure,
+    loss: BaseLoss,
+    loader: DataLoader,
+    device: torch.device,
+    cache: FeatureCache | None = None,
+    description: str = "score",
 ) -> ScoreTable:
     """Scores every trial of `loader` with the loss's scoring rule, model in eval mode."""
     model.eval()
@@ -106,8 +132,11 @@ def score_dataset(
     utt_ids, attacks, labels, scores = [], [], [], []
     for batch in tqdm(loader, desc=description, leave=False, dynamic_ncols=True, disable=None):
         batch.to(device)
-        scores.append(loss.score(model(batch.wave, batch.lengths)).double().cpu())
+        scores.append(loss.score(model_output(model, batch, cache)).double().cpu())
         labels.append(batch.labels.cpu())
         utt_ids.extend(batch.utt_ids)
         attacks.extend(batch.attacks)
-    return ScoreTable(utt_ids, attacks, torch.cat(labels).numpy(), torch.cat(scores).numpy())
+    table = ScoreTable(utt_ids, attacks, torch.cat(labels).numpy(), torch.cat(scores).numpy())
+    if not np.isfinite(table.scores).all():
+        raise TrainingDiverged(f"{description}: {np.count_nonzero(~np.isfinite(table.scores))} scores are not finite")
+    return table

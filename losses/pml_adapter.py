@@ -11,13 +11,14 @@ import math
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from pytorch_metric_learning import losses as pml_losses
 from pytorch_metric_learning import miners as pml_miners
+from pytorch_metric_learning.distances import CosineSimilarity, SNRDistance
 from torch import nn
 
 from common import BONAFIDE, HyperParameter
-from losses.base import BaseLoss, upcast
+from losses.base import BaseLoss
+from losses.geometry import normalize
 
 CENTROID_MOMENTUM = 0.9  # weight of the running centroid against each new training batch's bona fide mean
 
@@ -26,8 +27,38 @@ def _triplets_per_anchor(value: str) -> Any:
     return value if value == "all" else int(value)
 
 
+class AcosSafeCosineSimilarity(CosineSimilarity):
+    """PML's cosine similarity kept one machine epsilon inside ±1: losses that take its acos
+    (TupletMargin) would otherwise get NaN from rounding past 1 and an infinite gradient at 1."""
+
+    def compute_mat(self, query_emb: torch.Tensor, ref_emb: torch.Tensor) -> torch.Tensor:
+        similarity = super().compute_mat(query_emb, ref_emb)
+        eps = torch.finfo(similarity.dtype).eps
+        return similarity.clamp(-1 + eps, 1 - eps)
+
+
+class FiniteSNRDistance(SNRDistance):
+    """PML's signal-to-noise distance var(b − a) / var(a), with var(a) kept above one machine
+    epsilon: a zero (or constant) anchor would divide by zero. A unit vector of E ≤ 10^6
+    components that is not constant has var(a) ≥ 1/E ≫ epsilon, so only those anchors change."""
+
+    def compute_mat(self, query_emb: torch.Tensor, ref_emb: torch.Tensor) -> torch.Tensor:
+        noise = torch.var(query_emb.unsqueeze(1) - ref_emb, dim=2)
+        return noise / _floored_variance(query_emb).unsqueeze(1)
+
+    def pairwise_distance(self, query_emb: torch.Tensor, ref_emb: torch.Tensor) -> torch.Tensor:
+        return torch.var(query_emb - ref_emb, dim=1) / _floored_variance(query_emb)
+
+
+def _floored_variance(x: torch.Tensor) -> torch.Tensor:
+    return torch.var(x, dim=1).clamp_min(torch.finfo(x.dtype).eps)
+
+
 class PMLLoss(BaseLoss):
-    """A PML loss on the embedding [B, E'], with an optional PML miner choosing its pairs or triplets.
+    """A PML loss on the L2-normalised embedding [B, E'], with an optional PML miner choosing its
+    pairs or triplets. (PML's distances normalise the embeddings anyway; normalising first, without
+    overflow, keeps huge embeddings finite, and gives Angular, which also uses the raw embeddings,
+    the unit-norm features of its paper.)
 
     PML's pair and tuple losses have no class weights, so the score is the cosine between the
     embedding and `bonafide_centroid [E']`: an exponential moving average (CENTROID_MOMENTUM per
@@ -42,6 +73,7 @@ class PMLLoss(BaseLoss):
     angles: tuple[str, ...] = ()  # parameters in radians here, in degrees for PML
     renamed: dict[str, str] = {}  # our name -> PML's name
     converters: dict[str, Any] = {}  # parameter -> function turning our value into PML's
+    distance: type | None = None  # a PML distance class replacing the loss's default one
 
     def __init__(self, embedding_dim: int, n_classes: int, **parameters: Any) -> None:
         super().__init__(embedding_dim, n_classes)
@@ -60,11 +92,13 @@ class PMLLoss(BaseLoss):
             if name in cls.converters:
                 value = cls.converters[name](value)
             converted[cls.renamed.get(name, name)] = value
+        if cls.distance is not None:
+            converted["distance"] = cls.distance()
         return cls.pml_class(**converted)
 
     @torch.no_grad()
     def update_centroid(self, embedding: torch.Tensor, labels: torch.Tensor) -> None:
-        bonafide = F.normalize(embedding[labels == BONAFIDE], dim=1)
+        bonafide = embedding[labels == BONAFIDE]
         if len(bonafide) == 0:
             return
         mean = bonafide.mean(0).to(self.bonafide_centroid.dtype)
@@ -74,15 +108,14 @@ class PMLLoss(BaseLoss):
         self.centroid_initialised.fill_(True)
 
     def compute_loss(self, embedding: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        embedding = upcast(embedding)
+        embedding = normalize(embedding)
         if self.training:
             self.update_centroid(embedding.detach(), labels)
         indices = None if self.miner is None else self.miner(embedding, labels)
         return self.loss(embedding, labels, indices)
 
     def compute_score(self, embedding: torch.Tensor) -> torch.Tensor:
-        embedding = upcast(embedding)
-        return F.normalize(embedding, dim=1) @ F.normalize(self.bonafide_centroid.to(embedding.dtype), dim=0)
+        return normalize(embedding) @ normalize(self.bonafide_centroid.to(embedding.dtype))
 
 
 class CrossBatchMemoryLoss(PMLLoss):
@@ -203,12 +236,6 @@ _LOSS_TABLE: dict[str, tuple[type, dict, str, dict]] = {
         "Hermans et al., In Defense of the Triplet Loss for Person Re-Identification, 2017",
         {},
     ),
-    "Histogram": (
-        pml_losses.HistogramLoss,
-        {"n_bins": (100, HyperParameter(int, "histogram bins over [-1, 1]", interval="[1, inf)"))},
-        "Ustinova and Lempitsky, Learning Deep Embeddings with Histogram Loss, NeurIPS 2016",
-        {},
-    ),
     "IntraPairVariance": (
         pml_losses.IntraPairVarianceLoss,
         {"pos_eps": _float(0.01, "tolerance ε+ of positive similarities", "[0, 1]"), "neg_eps": _float(0.01, "tolerance ε− of negative similarities", "[0, 1]")},
@@ -262,7 +289,7 @@ _LOSS_TABLE: dict[str, tuple[type, dict, str, dict]] = {
             "neg_margin": _float(1.0, "negative pairs are penalised within this signal-to-noise distance", "[0, inf)"),
         },
         "Yuan et al., Signal-to-Noise Ratio: A Robust Distance Metric for Deep Metric Learning, CVPR 2019",
-        {},
+        {"distance": FiniteSNRDistance},
     ),
     "SupCon": (
         pml_losses.SupConLoss,
@@ -299,7 +326,7 @@ _LOSS_TABLE: dict[str, tuple[type, dict, str, dict]] = {
             "s": _float(64.0, "scale s of the cosines", "(0, inf)"),
         },
         "Yu and Tao, Deep Metric Learning with Tuplet Margin Loss, ICCV 2019",
-        {"angles": ("margin",), "renamed": {"s": "scale"}},
+        {"angles": ("margin",), "renamed": {"s": "scale"}, "distance": AcosSafeCosineSimilarity},
     ),
 }
 

@@ -151,3 +151,34 @@ def test_metadata_records_type_parameters_defaults_and_reference():
         "score": LOSSES["CrossEntropy"].score_description, "aliases": [],
     }
     assert all(metadata["reference"] and metadata["score"] for metadata in LOSS_METADATA.values())
+
+
+def extreme_inputs(loss, dim=8):
+    """Embeddings at cos = ±1 to the class weights (or a fixed direction), zero, tiny and huge; logits
+    far apart, tied and huge; labels alternating bona fide and spoof."""
+    weights = [value for key, value in loss.state_dict().items() if key.endswith(("weight", "proxies"))]
+    directions = torch.cat([weights[0].reshape(-1, dim)] * 2)[:2] if weights else torch.randn(2, dim)
+    embedding = torch.cat(
+        [directions, -directions, torch.zeros(2, dim), 1e-30 * directions, 1e30 * directions, -1e30 * directions]
+    )
+    logits = torch.tensor([[1e4, -1e4], [-1e4, 1e4], [0.0, 0.0], [3e4, -3e4], [50.0, 50.0], [-1.0, 1.0]]).repeat(2, 1)
+    labels = torch.tensor([BONAFIDE, SPOOF] * 6)
+    return logits, embedding, labels
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_every_loss_is_finite_at_extreme_inputs(name, dtype):
+    torch.manual_seed(0)
+    loss = make_loss(name)
+    logits, embedding, labels = extreme_inputs(loss)
+    logits = logits.to(dtype).requires_grad_(True)
+    embedding = embedding.to(dtype).requires_grad_(True)
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype == torch.bfloat16):
+        value = loss((logits, embedding), labels)
+        scores = loss.score((logits, embedding))
+    value.backward()
+    assert torch.isfinite(value), value
+    assert torch.isfinite(scores).all(), scores
+    for tensor in (logits, embedding, *loss.parameters()):
+        assert tensor.grad is None or torch.isfinite(tensor.grad).all()
