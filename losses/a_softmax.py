@@ -9,7 +9,7 @@ from torch import nn
 
 from common import BONAFIDE, HyperParameter
 from losses.base import BaseLoss, log_one_minus_target_probability
-from losses.geometry import cos_multiple_angle, cosine_to, norm
+from losses.geometry import cos_multiple_angle, cosine_of_directions, cosine_to, norm_and_direction
 
 
 class ASoftmaxLoss(BaseLoss):
@@ -83,8 +83,8 @@ class ASoftmaxLoss(BaseLoss):
                 self.step += 1
         # λ as a tensor: no host synchronisation per step
         lamb = (self.lambda_max / (1 + 0.1 * self.step.double())).clamp_min(self.lambda_min).to(embedding.dtype)
-        length = norm(embedding)
-        cos = cosine_to(embedding, self.weight)
+        length, direction = norm_and_direction(embedding)
+        cos = cosine_of_directions(direction, self.weight)
         target = labels.unsqueeze(1)
         cos_target = cos.gather(1, target).squeeze(1)
         target_logit = (lamb * cos_target + self.psi(cos_target)) / (1 + lamb)

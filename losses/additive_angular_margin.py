@@ -37,18 +37,25 @@ class AdditiveAngularMarginLoss(CosineMarginLoss):
         return angular_margin_logit(cos_target, self.margin)
 
 
+def _cos_sin(angle: float | torch.Tensor) -> tuple:
+    """(cos, sin) of an angle given as a number (computed once, in Python) or a tensor."""
+    if isinstance(angle, torch.Tensor):
+        return torch.cos(angle), torch.sin(angle)
+    return math.cos(angle), math.sin(angle)
+
+
 def cos_plus_angle(cos_target: torch.Tensor, margin: float | torch.Tensor) -> torch.Tensor:
     """cos(θ + m) from cos θ [B]; m in radians, one or per trial [B]."""
-    margin = torch.as_tensor(margin, dtype=cos_target.dtype, device=cos_target.device)
+    cos_m, sin_m = _cos_sin(margin)
     # cos θ is kept one machine epsilon inside ±1, so that sin θ and its gradient stay finite
     eps = torch.finfo(cos_target.dtype).eps
     cos = cos_target.clamp(-1 + eps, 1 - eps)
-    return cos * torch.cos(margin) - torch.sqrt(1 - cos * cos) * torch.sin(margin)
+    return cos * cos_m - torch.sqrt(1 - cos * cos) * sin_m
 
 
 def angular_margin_logit(cos_target: torch.Tensor, margin: float | torch.Tensor) -> torch.Tensor:
     """cos(θ + m) where θ + m ≤ π, else cos θ − m·sin m, which keeps decreasing in θ (as PML's
     ArcFaceLoss); m in radians, one or per trial [B]."""
-    margin = torch.as_tensor(margin, dtype=cos_target.dtype, device=cos_target.device)
-    within_pi = cos_target >= torch.cos(math.pi - margin)
-    return torch.where(within_pi, cos_plus_angle(cos_target, margin), cos_target - margin * torch.sin(margin))
+    cos_m, sin_m = _cos_sin(margin)
+    within_pi = cos_target >= -cos_m  # θ ≤ π − m
+    return torch.where(within_pi, cos_plus_angle(cos_target, margin), cos_target - margin * sin_m)

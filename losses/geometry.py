@@ -5,7 +5,8 @@ and `F.normalize` maps it to 0. Here a vector is first divided by a power of two
 largest |component| to at most 1: the division is exact (short of subnormal components), so the
 result is `F.normalize(x)` bit for bit wherever that does not overflow. The power of two is a
 constant of the differentiation (the direction of x does not depend on its scale), so gradients
-are exact too. (BaseLoss already runs every loss in at least float32 with autocast off.)
+are exact too. Learnable weights are parameters of moderate size: plain F.normalize serves them.
+(BaseLoss already runs every loss in at least float32 with autocast off.)
 """
 from __future__ import annotations
 
@@ -20,6 +21,15 @@ def _power_of_two_scale(x: torch.Tensor, dim: int) -> torch.Tensor:
     return torch.exp2(torch.log2(largest).ceil().clamp_min(0))
 
 
+def norm_and_direction(x: torch.Tensor, dim: int = -1) -> tuple[torch.Tensor, torch.Tensor]:
+    """(‖x‖ with dim removed, x / ‖x‖) along dim, without overflow; a zero vector has norm 0 and
+    direction 0 (as F.normalize)."""
+    scale = _power_of_two_scale(x, dim)
+    scaled = x / scale
+    length = torch.linalg.vector_norm(scaled, dim=dim, keepdim=True)
+    return (scale * length).squeeze(dim), scaled / length.clamp_min(1e-12)
+
+
 def normalize(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
     """x / ‖x‖ along dim, without overflow; a zero vector stays zero (as F.normalize)."""
     return F.normalize(x / _power_of_two_scale(x, dim), dim=dim)
@@ -31,11 +41,15 @@ def norm(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
     return (scale * torch.linalg.vector_norm(x / scale, dim=dim, keepdim=True)).squeeze(dim)
 
 
+def cosine_of_directions(direction: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """Cosines of unit vectors direction [B, E'] to every row of weight [..., E']: [B, ...]."""
+    rows = F.normalize(weight.to(direction.dtype), dim=-1).reshape(-1, weight.shape[-1])
+    return (direction @ rows.T).view(direction.shape[0], *weight.shape[:-1])
+
+
 def cosine_to(embedding: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     """Cosines of embedding [B, E'] to every row of weight [..., E']: [B, ...] (e.g. [B, C] or [B, C, K])."""
-    dtype = torch.promote_types(embedding.dtype, weight.dtype)
-    rows = normalize(weight.to(dtype)).reshape(-1, weight.shape[-1])
-    return (normalize(embedding.to(dtype)) @ rows.T).view(embedding.shape[0], *weight.shape[:-1])
+    return cosine_of_directions(normalize(embedding.to(torch.promote_types(embedding.dtype, weight.dtype))), weight)
 
 
 def cos_multiple_angle(cos: torch.Tensor, m: int) -> torch.Tensor:

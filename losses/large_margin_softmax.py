@@ -40,7 +40,8 @@ class LargeMarginSoftmaxLoss(CosineMarginLoss):
 
     def logit_scale(self, embedding: torch.Tensor) -> torch.Tensor:
         """s · ‖x‖ · ‖W_j‖ [B, C]."""
-        return self.s * norm(embedding).unsqueeze(1) * norm(self.weight.to(embedding.dtype)).unsqueeze(0)
+        weight_norms = torch.linalg.vector_norm(self.weight.to(embedding.dtype), dim=1)
+        return self.s * norm(embedding).unsqueeze(1) * weight_norms.unsqueeze(0)
 
     def target_logit(self, cos_target: torch.Tensor) -> torch.Tensor:
         m = self.margin

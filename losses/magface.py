@@ -72,7 +72,7 @@ class MagFaceLoss(CosineMarginLoss):
         regulariser = magnitude / self.u_a**2 + 1 / magnitude
         classification = -F.log_softmax(self.s * logits, dim=1).gather(1, target).mean()
         magnitude_term = self.lambda_g * regulariser.mean()
-        self.last_terms = {"MagFace cross-entropy": classification.detach(), "MagFace regulariser": magnitude_term.detach()}
+        self.last_terms = {"classification": classification.detach(), "magnitude": magnitude_term.detach()}
         return classification + magnitude_term
 
     def compute_score(self, embedding: torch.Tensor) -> torch.Tensor:

@@ -34,7 +34,7 @@ class ProxyNCALoss(ProxyLoss):
 
     def squared_distances(self, embedding: torch.Tensor) -> torch.Tensor:
         """‖x̂ − p̂_c‖² [B, C], as PML (cdist on the normalised vectors, squared)."""
-        return torch.cdist(normalize(embedding), normalize(self.proxies.to(embedding.dtype))).square()
+        return torch.cdist(normalize(embedding), F.normalize(self.proxies.to(embedding.dtype), dim=1)).square()
 
     def compute_loss(self, embedding: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         return F.cross_entropy(-self.softmax_scale * self.squared_distances(embedding), labels)
