@@ -34,4 +34,5 @@ def test_sweep_runs_every_combination_into_one_csv(tmp_path, data_root):
         ("AdditiveAngularMargin", "margin=0.2"),
         ("AdditiveAngularMargin", "margin=0.4"),
     ]
-    assert "AdditiveAngularMargin" in done.stdout.splitlines()[-1] and "±" in done.stdout
+    summary = done.stdout[done.stdout.index("loss parameters") :].splitlines()[1:]
+    assert len(summary) == 3 and all("±" in line for line in summary)
