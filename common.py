@@ -33,7 +33,8 @@ class HyperParameter:
     Its default is the constructor's default. `interval` is the allowed range in interval
     notation, e.g. "[0, 1)" or "(0, inf)"; `choices` lists the allowed values (or is a function
     returning them, for lists known only once the registries exist). With `names_loss`, the value
-    names a registered loss whose own hyper-parameters then apply too.
+    names a registered loss whose own hyper-parameters then apply too. A default of None means
+    "derived by the component" (for example from the number of layers) and is always allowed.
     """
 
     type: type
@@ -47,6 +48,8 @@ class HyperParameter:
 
     def check(self, name: str, value: Any) -> None:
         """Raise UsageError when `value` is not allowed for `--name`."""
+        if value is None:
+            return
         allowed = self.allowed()
         if allowed is not None and value not in allowed:
             raise UsageError(f"--{name} {value} is not one of {', '.join(map(str, allowed))}")
@@ -69,6 +72,7 @@ def _bound(text: str) -> float:
 from classifiers.feedforward import FF, EmbeddingFF  # noqa: E402
 from datasets.synthetic import SyntheticDataset  # noqa: E402
 from extractors.spectral import LFCC, MFCC, LogSpec  # noqa: E402
+from extractors.ssl import SSL_EXTRACTORS  # noqa: E402
 from losses.a_softmax import ASoftmaxLoss  # noqa: E402
 from losses.additive_angular_margin import AdditiveAngularMarginLoss  # noqa: E402
 from losses.combined import CombinedLoss  # noqa: E402
@@ -86,10 +90,22 @@ from losses.proxy_nca import ProxyNCALoss  # noqa: E402
 from losses.soft_triple import SoftTripleLoss  # noqa: E402
 from losses.sphereface2 import SphereFace2Loss  # noqa: E402
 from losses.subcenter_arcface import SubCenterArcFaceLoss  # noqa: E402
+from processors.aasist import AASIST  # noqa: E402
 from processors.mean import MeanPooling  # noqa: E402
+from processors.mhfa import MHFA, ContextAwareMHFA  # noqa: E402
+from processors.sls import SLS  # noqa: E402
+from processors.statistics import AttentiveStatisticsPooling, MeanStdPooling  # noqa: E402
 
-EXTRACTORS = {"LFCC": LFCC, "MFCC": MFCC, "LogSpec": LogSpec}
-PROCESSORS = {"Mean": MeanPooling}
+EXTRACTORS = {"LFCC": LFCC, "MFCC": MFCC, "LogSpec": LogSpec, **SSL_EXTRACTORS}
+PROCESSORS = {
+    "Mean": MeanPooling,
+    "MeanStd": MeanStdPooling,
+    "ASP": AttentiveStatisticsPooling,
+    "MHFA": MHFA,
+    "CA-MHFA": ContextAwareMHFA,
+    "AASIST": AASIST,
+    "SLS": SLS,
+}
 CLASSIFIERS = {"FF": FF, "EmbeddingFF": EmbeddingFF}
 EMBEDDING_COMPATIBLE_CLASSIFIERS = ("EmbeddingFF",)
 LOSSES = {

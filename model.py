@@ -36,6 +36,21 @@ class Countermeasure(nn.Module):
         """Whether the extractor's output stays the same through training (no trainable parameter)."""
         return not any(parameter.requires_grad for parameter in self.extractor.parameters())
 
+    def trainable_state_dict(self) -> dict[str, torch.Tensor]:
+        """The state that training changes, for checkpoints: without a frozen extractor's weights,
+        which are the pretrained ones (found again from the configuration)."""
+        state = self.state_dict()
+        if self.extractor_is_frozen:
+            state = {key: value for key, value in state.items() if not key.startswith("extractor.")}
+        return state
+
+    def load_trainable_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        """Restores what trainable_state_dict saved; a frozen extractor keeps its pretrained weights."""
+        missing, unexpected = self.load_state_dict(state, strict=False)
+        missing = [key for key in missing if not (self.extractor_is_frozen and key.startswith("extractor."))]
+        if missing or unexpected:
+            raise RuntimeError(f"checkpoint does not fit the model: missing {missing}, unexpected {unexpected}")
+
 
 def build_model(args: argparse.Namespace) -> tuple[Countermeasure, BaseLoss]:
     """The countermeasure and its loss (which holds the loss's learnable state) for checked `args`."""

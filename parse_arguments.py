@@ -27,6 +27,7 @@ from common import (
 
 DATA_ROOT_VARIABLE = "CA_MHFA_DATA_ROOT"
 MODEL_STAGES = ("extractor", "processor", "classifier")
+DEFAULT_EXTRACTOR_LR = 1e-6
 
 
 class OneLineErrorParser(argparse.ArgumentParser):
@@ -79,7 +80,7 @@ def add_component_flags(parser: argparse.ArgumentParser) -> None:
     for parameter, declarations in sorted(component_flags().items()):
         kind = flag_type(parameter, declarations)
         usage = "; ".join(
-            f"{name}: {spec.help} (default {hyper_parameter_metadata(REGISTRIES[stage][name])[parameter]['default']})"
+            f"{name}: {spec.help} (default {format_default(hyper_parameter_metadata(REGISTRIES[stage][name])[parameter]['default'])})"
             for stage, name, spec in declarations
         )
         if kind is bool:
@@ -108,6 +109,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     model = parser.add_argument_group("model")
     model.add_argument("--extractor", default="LFCC", choices=sorted(REGISTRIES["extractor"]), help="front-end (default: LFCC)")
+    model.add_argument(
+        "--extractor_path",
+        default=None,
+        metavar="DIR",
+        help="self-supervised extractors: load the weights from DIR (written by save_pretrained) "
+        "instead of the Hugging Face cache; nothing is ever downloaded",
+    )
+    model.add_argument(
+        "--finetune", action="store_true", help="self-supervised extractors: train the extractor too (default: frozen)"
+    )
+    model.add_argument(
+        "--extractor_lr",
+        type=number(float),
+        default=None,
+        help=f"learning rate of a fine-tuned extractor (default: {DEFAULT_EXTRACTOR_LR:g})",
+    )
     model.add_argument("--processor", default="Mean", choices=sorted(REGISTRIES["processor"]), help="pooling back-end (default: Mean)")
     model.add_argument("--classifier", default="FF", choices=sorted(REGISTRIES["classifier"]), help="head (default: FF)")
     model.add_argument(
@@ -190,6 +207,27 @@ def loss_weights(args: argparse.Namespace) -> list[float]:
     return weights
 
 
+def pretrained_extractor_options(args: argparse.Namespace) -> dict:
+    """`path` and `finetune` for a self-supervised extractor; sets args.extractor_lr.
+
+    Raises UsageError when these flags are given for an extractor without weights, or
+    --extractor_lr without --finetune.
+    """
+    given = [flag for flag in ("extractor_path", "finetune", "extractor_lr") if getattr(args, flag) not in (None, False)]
+    if not REGISTRIES["extractor"][args.extractor].pretrained:
+        if given:
+            pretrained = ", ".join(name for name, extractor in REGISTRIES["extractor"].items() if extractor.pretrained)
+            raise UsageError(
+                f"--{given[0]} applies to the self-supervised extractors ({pretrained}); --extractor {args.extractor} has no weights"
+            )
+        return {}
+    if args.extractor_lr is not None and not args.finetune:
+        raise UsageError("--extractor_lr is the learning rate of a fine-tuned extractor; add --finetune, or drop --extractor_lr")
+    if args.finetune and args.extractor_lr is None:
+        args.extractor_lr = DEFAULT_EXTRACTOR_LR
+    return {"path": args.extractor_path, "finetune": args.finetune}
+
+
 def resolve_hyper_parameters(args: argparse.Namespace) -> dict[str, dict]:
     """The chosen components' hyper-parameters: per model stage a dict, for "loss" a dict per loss
     of the sum, for "miner" the miner's (empty without one).
@@ -197,6 +235,7 @@ def resolve_hyper_parameters(args: argparse.Namespace) -> dict[str, dict]:
     Raises UsageError for a flag that none of the chosen components takes.
     """
     resolved = {stage: component_parameters(getattr(args, stage), REGISTRIES[stage][getattr(args, stage)], args) for stage in MODEL_STAGES}
+    resolved["extractor"].update(pretrained_extractor_options(args))
     resolved["loss"] = {name: component_parameters(name, LOSSES[name], args) for name in args.losses}
     resolved["miner"] = {} if args.miner is None else component_parameters(args.miner, MINERS[args.miner], args)
     used = {parameter for stage in (*MODEL_STAGES, "miner") for parameter in resolved[stage]}
@@ -226,7 +265,10 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def format_default(value) -> str:
-    """A default as people read it: 0.4992 rather than 0.49916416607037093."""
+    """A default as people read it: 0.4992 rather than 0.49916416607037093; None (derived by the
+    component, as its help says) as "derived"."""
+    if value is None:
+        return "derived"
     return f"{value:.4g}" if isinstance(value, float) and not value.is_integer() else str(value)
 
 

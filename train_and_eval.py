@@ -100,13 +100,20 @@ def feature_caches(args: argparse.Namespace, model: Countermeasure, logger: logg
     return {split: FeatureCache(model.extractor, int(args.feature_cache_gb * 2**30)) for split in SPLITS}
 
 
+def parameter_groups(args: argparse.Namespace, model: Countermeasure, loss: BaseLoss) -> list[dict]:
+    """Adam's parameter groups: everything at --lr, a fine-tuned extractor at --extractor_lr."""
+    extractor = [parameter for parameter in model.extractor.parameters() if parameter.requires_grad]
+    rest = [*model.processor.parameters(), *model.classifier.parameters(), *loss.parameters()]
+    return [{"params": rest}, *([{"params": extractor, "lr": args.extractor_lr}] if extractor else [])]
+
+
 def train(experiment: Experiment) -> int:
     """Train for --num_epochs, validating on dev; leaves the best-on-dev state in model and loss.
 
     Returns the best epoch (lowest dev EER, the earliest on ties).
     """
     args, model, loss, splits = experiment.args, experiment.model, experiment.loss, experiment.splits
-    optimizer = torch.optim.Adam([*model.parameters(), *loss.parameters()], lr=args.lr, weight_decay=args.weight_decay)
+    optimizer = torch.optim.Adam(parameter_groups(args, model, loss), lr=args.lr, weight_decay=args.weight_decay)
     train_loader = training_loader(splits["train"], args.batch_size, args.seed, args.num_workers)
     dev_loader = scoring_loader(splits["dev"], args.batch_size, args.num_workers)
     checkpoints = experiment.run_dir / "checkpoints"
@@ -127,7 +134,7 @@ def train(experiment: Experiment) -> int:
         state = {
             "epoch": epoch,
             "dev_eer": dev_eer,
-            "model": model.state_dict(),
+            "model": model.trainable_state_dict(),
             "loss": loss.state_dict(),
             "optimizer": optimizer.state_dict(),
             "arguments": vars(args),
@@ -136,7 +143,7 @@ def train(experiment: Experiment) -> int:
         if dev_eer < best_eer:
             best_epoch, best_eer, best_state = epoch, dev_eer, copy.deepcopy(state)
             torch.save(state, checkpoints / "best.pt")
-    model.load_state_dict(best_state["model"])
+    model.load_trainable_state_dict(best_state["model"])
     loss.load_state_dict(best_state["loss"])
     experiment.logger.info(f"best epoch on dev: {best_epoch} (dev EER {100 * best_eer:.2f}%)")
     return best_epoch
@@ -210,13 +217,13 @@ def run(args: argparse.Namespace, run_dir: Path, started: float) -> dict:
     logger = setup_logger(run_dir)
     config = write_config(run_dir, args)
     device = resolve_device(args.device)
+    seed_everything(args.seed)
+    model, loss = build_model(args)
     splits = load_splits(args)
     logger.info(
         f"run {run_dir}: {args.dataset} ({', '.join(f'{s} {len(d)}' for s, d in splits.items())} utterances), "
         f"{args.extractor} -> {args.processor} -> {args.classifier} -> {args.loss}, device {device}"
     )
-    seed_everything(args.seed)
-    model, loss = build_model(args)
     model.to(device)
     loss.to(device)
     experiment = Experiment(

@@ -48,6 +48,7 @@ class SpectralExtractor(nn.Module):
     """
 
     n_layers = 1
+    pretrained = False
     hyper_parameters: dict = {}
 
     def __init__(self, frame_transform: nn.Module, n_features: int, with_deltas: bool) -> None:

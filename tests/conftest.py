@@ -14,6 +14,18 @@ os.environ.setdefault("WANDB_MODE", "offline")
 REPOSITORY = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(scope="module")
+def one_thread():
+    """For modules of tiny tensors: with several intra-op threads on a busy machine, thread spinning
+    makes them several times slower."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="session")
 def data_root(tmp_path_factory) -> Path:
     """A data root shared by the session, so that the Synthetic corpus is generated once."""
@@ -36,3 +48,37 @@ def run_cli(tmp_path, data_root):
         )
 
     return run
+
+
+# Tiny randomly initialised SSL models with the real CNN strides (20 ms hop, 400-sample receptive
+# field): a group-norm WavLM and HuBERT (base style, no attention mask) and a layer-norm wav2vec 2.0
+# (large / XLS-R style, attention mask and input normalisation).
+TINY_SSL = {
+    "WavLM_base": ("WavLMConfig", {}),
+    "HuBERT_base": ("HubertConfig", {}),
+    "XLSR_300M": ("Wav2Vec2Config", {"feat_extract_norm": "layer", "do_stable_layer_norm": True}),
+}
+TINY_SSL_SIZE = {
+    "hidden_size": 32,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 2,
+    "intermediate_size": 64,
+    "conv_dim": (16,) * 7,
+    "num_conv_pos_embeddings": 16,
+    "num_conv_pos_embedding_groups": 2,
+}
+
+
+@pytest.fixture(scope="session")
+def tiny_ssl_models(tmp_path_factory) -> dict[str, Path]:
+    """Extractor name -> a folder holding a tiny random model of its family, written by save_pretrained."""
+    import torch
+    import transformers
+
+    folders = {}
+    for name, (config_class, options) in TINY_SSL.items():
+        torch.manual_seed(0)
+        config = getattr(transformers, config_class)(**TINY_SSL_SIZE, **options)
+        folders[name] = tmp_path_factory.mktemp(name)
+        transformers.AutoModel.from_config(config).save_pretrained(folders[name])
+    return folders

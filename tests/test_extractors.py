@@ -34,7 +34,7 @@ def test_valid_frames_lie_inside_the_utterance():
     assert (frames * HOP_LENGTH + N_FFT > lengths).all()
 
 
-@pytest.mark.parametrize("name", sorted(EXTRACTORS))
+@pytest.mark.parametrize("name", ["LFCC", "MFCC", "LogSpec"])
 def test_padding_never_changes_valid_frames(name):
     extractor = EXTRACTORS[name]()
     wave, lengths = waves_and_lengths([16000, 7000])

@@ -22,13 +22,7 @@ from losses.sphereface2 import SphereFace2Loss
 LOSS_CLASSES = [ASoftmaxLoss, SphereFace2Loss, MagFaceLoss, OCSoftmaxLoss, FocalLoss]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """These tensors are tiny: intra-op threads only add synchronisation (seconds on a loaded machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # ---------------------------------------------------------------- plain-Python building blocks

@@ -34,16 +34,10 @@ CLASSES = [
 ]
 IDS = [cls.__name__ for cls in CLASSES]
 # PML's LargeMarginSoftmaxLoss calls scipy.special.binom on tensors (NumPy 2 deprecation): not ours
-pytestmark = pytest.mark.filterwarnings("ignore:__array_wrap__ must accept context:DeprecationWarning")
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors only: one intra-op thread avoids the thread pool's overhead (restored afterwards)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:__array_wrap__ must accept context:DeprecationWarning"),
+    pytest.mark.usefixtures("one_thread"),
+]
 
 
 def state(loss):

@@ -1,5 +1,4 @@
 import numpy as np
-import torch
 
 from common import BONAFIDE, SPOOF
 from training import ScoreTable, class_balanced_sampler

@@ -1,0 +1,47 @@
+"""SSL extractors through the command line, with tiny random models loaded by --extractor_path."""
+import json
+
+import pytest
+import torch
+import transformers
+
+from train_and_eval import main
+
+SHORT_RUN = ["--limit", "40", "-ep", "1", "--batch_size", "20"]
+
+
+def run_main(tmp_path, data_root, capsys, *arguments: str) -> torch.nn.Module:
+    """Runs train_and_eval in-process; returns the best checkpoint."""
+    output_dir = tmp_path / "run"
+    code = main([*arguments, *SHORT_RUN, "--data_root", str(data_root), "--output_dir", str(output_dir), "--results_csv", str(tmp_path / "results.csv")])
+    assert code == 0, capsys.readouterr().err
+    assert json.loads((output_dir / "metrics.json").read_text())["eval"]["eer"] <= 1
+    return torch.load(output_dir / "checkpoints" / "best.pt", weights_only=False)
+
+
+@pytest.mark.parametrize("name", ["WavLM_base", "HuBERT_base", "XLSR_300M"])
+def test_frozen_extractor_trains_and_keeps_its_weights_out_of_checkpoints(name, tiny_ssl_models, tmp_path, data_root, capsys):
+    checkpoint = run_main(tmp_path, data_root, capsys, "--extractor", name, "--extractor_path", str(tiny_ssl_models[name]))
+    assert checkpoint["model"] and not any(key.startswith("extractor.") for key in checkpoint["model"])
+    assert "outputs are kept in memory" in (tmp_path / "run" / "train.log").read_text()
+
+
+def test_finetune_changes_the_extractor_weights(tiny_ssl_models, tmp_path, data_root, capsys):
+    folder = tiny_ssl_models["WavLM_base"]
+    checkpoint = run_main(
+        tmp_path, data_root, capsys, "--extractor", "WavLM_base", "--extractor_path", str(folder), "--finetune", "--extractor_lr", "1e-3"
+    )
+    pretrained = transformers.AutoModel.from_pretrained(folder).state_dict()
+    tuned = {key.removeprefix("extractor.model."): value for key, value in checkpoint["model"].items() if key.startswith("extractor.")}
+    assert tuned.keys() == pretrained.keys()
+    changed = [key for key in tuned if not torch.equal(tuned[key], pretrained[key])]
+    assert "encoder.layers.0.attention.q_proj.weight" in changed
+    assert checkpoint["arguments"]["extractor_lr"] == 1e-3
+
+
+def test_missing_weights_exit_2_naming_the_model_id(run_cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty_cache"))
+    done = run_cli("--extractor", "XLSR_300M", "--output_dir", "run")
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "facebook/wav2vec2-xls-r-300m" in done.stderr and "--extractor_path" in done.stderr
+    assert not (tmp_path / "run").exists() and not (tmp_path / "results.csv").exists()

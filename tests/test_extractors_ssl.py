@@ -1,0 +1,103 @@
+"""SSL extractors against the bare transformers model, on tiny random models saved locally."""
+import numpy as np
+import pytest
+import torch
+import transformers
+
+from common import EXTRACTORS, UsageError
+
+LENGTHS = [8000, 5003, 3200]
+
+
+def waves(lengths: list[int]) -> list[np.ndarray]:
+    generator = np.random.default_rng(0)
+    return [(0.3 * generator.standard_normal(length) + 0.1).astype(np.float32) for length in lengths]
+
+
+def padded(arrays: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+    wave = torch.zeros(len(arrays), max(map(len, arrays)))
+    for row, array in enumerate(arrays):
+        wave[row, : len(array)] = torch.from_numpy(array)
+    return wave, torch.tensor([len(array) for array in arrays])
+
+
+@pytest.mark.parametrize("name", ["WavLM_base", "HuBERT_base", "XLSR_300M"])
+def test_layer_stack_equals_the_bare_model_fed_by_its_feature_extractor(name, tiny_ssl_models):
+    extractor = EXTRACTORS[name](path=str(tiny_ssl_models[name]))
+    bare = transformers.AutoModel.from_pretrained(tiny_ssl_models[name]).eval()
+    layer_norm = bare.config.feat_extract_norm == "layer"
+    assert (extractor.normalize, extractor.use_attention_mask) == (layer_norm, layer_norm)
+    reference_input = transformers.Wav2Vec2FeatureExtractor(do_normalize=layer_norm, return_attention_mask=layer_norm)(
+        waves(LENGTHS), sampling_rate=16000, padding=True, return_tensors="pt"
+    )
+    with torch.no_grad():
+        reference = bare(**reference_input, output_hidden_states=True).hidden_states
+    hidden, frame_lengths = extractor(*padded(waves(LENGTHS)))
+
+    assert hidden.shape == (3, 3, reference[0].shape[1], 32) and (extractor.n_layers, extractor.dim) == (3, 32)
+    assert frame_lengths.tolist() == bare._get_feat_extract_output_lengths(torch.tensor(LENGTHS)).tolist()
+    for row, frames in enumerate(frame_lengths.tolist()):
+        for layer in range(3):
+            torch.testing.assert_close(hidden[row, layer, :frames], reference[layer][row, :frames], atol=1e-5, rtol=1e-5)
+        assert torch.count_nonzero(hidden[row, :, frames:]) == 0
+
+
+def test_frame_lengths_count_the_frames_of_each_utterance_alone(tiny_ssl_models):
+    extractor = EXTRACTORS["WavLM_base"](path=str(tiny_ssl_models["WavLM_base"]))
+    for length in (400, 401, 719, 720, 16000):
+        hidden, frame_lengths = extractor(*padded(waves([length])))
+        assert frame_lengths.item() == hidden.shape[2] == (length - 400) // 320 + 1
+
+
+def test_attention_mask_models_are_invariant_to_padding(tiny_ssl_models):
+    extractor = EXTRACTORS["XLSR_300M"](path=str(tiny_ssl_models["XLSR_300M"]))
+    alone, alone_frames = extractor(*padded(waves([3200])))
+    batch, _ = extractor(*padded([waves([8000])[0], waves([3200])[0]]))
+    torch.testing.assert_close(batch[1, :, : alone_frames.item()], alone[0], atol=1e-5, rtol=1e-5)
+
+
+def test_utterances_shorter_than_the_receptive_field_give_no_valid_frame(tiny_ssl_models):
+    extractor = EXTRACTORS["HuBERT_base"](path=str(tiny_ssl_models["HuBERT_base"]))
+    hidden, frame_lengths = extractor(*padded(waves([300, 200])))
+    assert frame_lengths.tolist() == [0, 0] and torch.count_nonzero(hidden) == 0
+
+
+def test_frozen_extractor_stays_in_eval_mode_without_gradients(tiny_ssl_models):
+    extractor = EXTRACTORS["WavLM_base"](path=str(tiny_ssl_models["WavLM_base"]))
+    extractor.train()
+    assert not extractor.model.training
+    hidden, _ = extractor(*padded(waves([4000])))
+    assert not hidden.requires_grad and not any(p.requires_grad for p in extractor.parameters())
+
+
+def test_finetuned_extractor_trains_and_passes_gradients(tiny_ssl_models):
+    extractor = EXTRACTORS["WavLM_base"](path=str(tiny_ssl_models["WavLM_base"]), finetune=True)
+    extractor.train()
+    assert extractor.model.training
+    hidden, _ = extractor(*padded(waves([4000])))
+    hidden.square().mean().backward()
+    assert all(p.grad is not None for p in extractor.parameters() if p.requires_grad)
+
+
+def test_spec_augment_masking_is_off_even_when_the_configuration_asks_for_it(tiny_ssl_models, tmp_path):
+    config = transformers.AutoConfig.from_pretrained(tiny_ssl_models["HuBERT_base"])
+    config.mask_time_prob, config.mask_time_length, config.layerdrop = 0.9, 2, 0.0
+    for dropout in ("hidden_dropout", "attention_dropout", "activation_dropout", "feat_proj_dropout"):
+        setattr(config, dropout, 0.0)
+    transformers.AutoModel.from_config(config).save_pretrained(tmp_path)
+    extractor = EXTRACTORS["HuBERT_base"](path=str(tmp_path), finetune=True)
+    extractor.train()
+    trained, _ = extractor(*padded(waves([8000])))
+    extractor.eval()
+    evaluated, _ = extractor(*padded(waves([8000])))
+    torch.testing.assert_close(trained, evaluated)
+
+
+def test_a_folder_without_config_is_refused(tmp_path):
+    with pytest.raises(UsageError, match="config.json"):
+        EXTRACTORS["WavLM_base"](path=str(tmp_path))
+
+
+def test_a_model_of_another_family_is_refused(tiny_ssl_models):
+    with pytest.raises(UsageError, match="expects a wavlm model"):
+        EXTRACTORS["WavLM_base"](path=str(tiny_ssl_models["HuBERT_base"]))
