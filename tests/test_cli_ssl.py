@@ -45,3 +45,15 @@ def test_missing_weights_exit_2_naming_the_model_id(run_cli, tmp_path, monkeypat
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "facebook/wav2vec2-xls-r-300m" in done.stderr and "--extractor_path" in done.stderr
     assert not (tmp_path / "run").exists() and not (tmp_path / "results.csv").exists()
+
+
+def test_design_card_command_with_a_tiny_wavlm(run_cli, tmp_path, tiny_ssl_models):
+    done = run_cli(
+        "--local", "--extractor", "WavLM_base", "--extractor_path", str(tiny_ssl_models["WavLM_base"]),
+        "--processor", "MHFA", "--classifier", "EmbeddingFF", "--loss", "AdditiveAngularMargin", "--margin", "0.3",
+        *SHORT_RUN, "--output_dir", "run",
+    )
+    assert done.returncode == 0, done.stderr
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["arguments"]["hyper_parameters"]["extractor"] == {"path": str(tiny_ssl_models["WavLM_base"]), "finetune": False}
+    assert (tmp_path / "results.csv").read_text().count("\n") == 2

@@ -4,7 +4,10 @@ import pytest
 import torch
 import transformers
 
-from common import EXTRACTORS, UsageError
+from classifiers.feedforward import FF
+from common import EXTRACTORS, PROCESSORS, UsageError
+from losses.cross_entropy import CrossEntropyLoss
+from model import Countermeasure
 
 LENGTHS = [8000, 5003, 3200]
 
@@ -101,3 +104,27 @@ def test_a_folder_without_config_is_refused(tmp_path):
 def test_a_model_of_another_family_is_refused(tiny_ssl_models):
     with pytest.raises(UsageError, match="expects a wavlm model"):
         EXTRACTORS["WavLM_base"](path=str(tiny_ssl_models["HuBERT_base"]))
+
+
+@pytest.mark.parametrize("name", [name for name in EXTRACTORS if EXTRACTORS[name].pretrained])
+def test_every_ssl_name_loads_a_model_of_its_family(name, tiny_ssl_models):
+    family = {"wavlm": "WavLM_base", "hubert": "HuBERT_base", "wav2vec2": "XLSR_300M"}[EXTRACTORS[name].model_type]
+    extractor = EXTRACTORS[name](path=str(tiny_ssl_models[family]))
+    hidden, frame_lengths = extractor(*padded(waves([1600])))
+    assert hidden.shape == (1, 3, 4, 32) and frame_lengths.tolist() == [4]
+    assert EXTRACTORS[name].model_id.startswith(("microsoft/", "facebook/"))
+
+
+def test_training_leaves_a_frozen_extractor_unchanged(tiny_ssl_models):
+    extractor = EXTRACTORS["WavLM_base"](path=str(tiny_ssl_models["WavLM_base"]))
+    model = Countermeasure(extractor, PROCESSORS["MHFA"](n_layers=3, dim=32), FF(in_dim=256, n_classes=2))
+    before = {key: value.clone() for key, value in extractor.state_dict().items()}
+    optimizer = torch.optim.Adam([*model.parameters()], lr=0.1)
+    model.train()
+    wave, lengths = padded(waves([8000, 5003]))
+    for _ in range(3):
+        optimizer.zero_grad()
+        CrossEntropyLoss(embedding_dim=2, n_classes=2)(model(wave, lengths), torch.tensor([0, 1])).backward()
+        optimizer.step()
+    assert all(torch.equal(before[key], value) for key, value in extractor.state_dict().items())
+    assert model.extractor_is_frozen and not extractor.model.training
