@@ -1,7 +1,7 @@
 """Throughput of the SSL extractor against the bare transformers forward on the same batches.
 
 Run: .venv/bin/python benchmarks/extract.py [--family wavlm|wav2vec2|hubert] [--size base|tiny]
-     [--batches N] [--batch_size B] [--data_root DIR]
+     [--batches N] [--batch_size B] [--data_root DIR] [--device cpu|cuda]
 
 The model is randomly initialised with the published base configuration (12 layers, D = 768;
 `--size tiny` for a quick check), saved to a temporary folder and loaded through the extractor,
@@ -38,13 +38,15 @@ FAMILIES = {
 TINY = {"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 128, "conv_dim": (64,) * 7}
 
 
-def timed(function, repeats: int) -> float:
-    """Median seconds of `repeats` calls after one warm-up call."""
+def timed(function, repeats: int, device: torch.device) -> float:
+    """Median seconds of `repeats` calls after one warm-up call (waiting for the GPU's work)."""
     function()
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
         function()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
         times.append(time.perf_counter() - started)
     return statistics.median(times)
 
@@ -57,17 +59,21 @@ def main() -> None:
     parser.add_argument("--batch_size", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--data_root", default="data")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     args = parser.parse_args()
+    device = torch.device(args.device)
 
     name, config_class = FAMILIES[args.family]
     folder = tempfile.mkdtemp()
     transformers.AutoModel.from_config(config_class(**(TINY if args.size == "tiny" else {}))).save_pretrained(folder)
-    extractor = EXTRACTORS[name](path=folder)
+    extractor = EXTRACTORS[name](path=folder).to(device)
     bare = extractor.model
 
     dataset = SyntheticDataset("dev", Path(args.data_root))
     items = [dataset[index] for index in range(args.batches * args.batch_size)]
     batches = [collate_batch(items[start : start + args.batch_size]) for start in range(0, len(items), args.batch_size)]
+    for batch in batches:
+        batch.to(device)
 
     def ours() -> None:
         for batch in batches:
@@ -85,13 +91,13 @@ def main() -> None:
             bare(wave, attention_mask=mask, output_hidden_states=True)
 
     utterances = len(items)
-    ours_seconds, plain_seconds = timed(ours, args.repeats), timed(plain, args.repeats)
+    ours_seconds, plain_seconds = timed(ours, args.repeats, device), timed(plain, args.repeats, device)
     padded = [
         1 - extractor.frame_lengths(batch.lengths).sum().item() / (len(batch.lengths) * extractor.frame_lengths(batch.lengths).max().item())
         for batch in batches
     ]
     print(f"{name} ({args.size}, random weights), {utterances} utterances in {len(batches)} batches of {args.batch_size}, "
-          f"{torch.get_num_threads()} threads")
+          f"{args.device}, {torch.get_num_threads()} threads")
     print(f"{'bare transformers':20}{utterances / plain_seconds:10.2f} utterances/s")
     print(f"{'extractor':20}{utterances / ours_seconds:10.2f} utterances/s")
     print(f"overhead ratio (extractor / bare time): {ours_seconds / plain_seconds:.3f}")

@@ -58,8 +58,9 @@ class SSLExtractor(nn.Module):
     checkpoints). Models without an attention mask see zero padding, as they did in pretraining.
 
     Frozen by default: eval mode whatever `train()` asks, no gradients, no activations kept.
-    With `finetune` the model trains with the rest (its dropout and layer drop active); the
-    configuration's SpecAugment-style masking is switched off in both cases.
+    With `finetune` the model trains with the rest (its dropout active); the configuration's
+    SpecAugment-style masking and layer drop are switched off in both cases (a dropped layer
+    would be missing from the stack).
     """
 
     pretrained = True
@@ -72,6 +73,7 @@ class SSLExtractor(nn.Module):
         self.finetune = finetune
         self.model = self.load(path)
         self.model.config.apply_spec_augment = False
+        self.model.config.layerdrop = 0.0  # a dropped layer would be missing from the stack
         self.model.requires_grad_(finetune)
         if getattr(self.model, "masked_spec_embed", None) is not None:
             self.model.masked_spec_embed.requires_grad_(False)  # used only by the masking switched off here

@@ -82,9 +82,9 @@ def test_finetuned_extractor_trains_and_passes_gradients(tiny_ssl_models):
     assert all(p.grad is not None for p in extractor.parameters() if p.requires_grad)
 
 
-def test_spec_augment_masking_is_off_even_when_the_configuration_asks_for_it(tiny_ssl_models, tmp_path):
+def test_masking_and_layer_drop_are_off_even_when_the_configuration_asks_for_them(tiny_ssl_models, tmp_path):
     config = transformers.AutoConfig.from_pretrained(tiny_ssl_models["HuBERT_base"])
-    config.mask_time_prob, config.mask_time_length, config.layerdrop = 0.9, 2, 0.0
+    config.mask_time_prob, config.mask_time_length, config.layerdrop = 0.9, 2, 0.9
     for dropout in ("hidden_dropout", "attention_dropout", "activation_dropout", "feat_proj_dropout"):
         setattr(config, dropout, 0.0)
     transformers.AutoModel.from_config(config).save_pretrained(tmp_path)
