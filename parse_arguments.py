@@ -283,6 +283,8 @@ def component_list() -> str:
                 metadata = LOSS_METADATA[name]
                 aliases = f", aliases {', '.join(metadata['aliases'])}" if metadata["aliases"] else ""
                 header += f"  [{metadata['type']}{aliases}]  {metadata['reference']}; score: {metadata['score']}"
+            if getattr(component, "pretrained", False):
+                header += f"  {component.model_id} (--extractor_path, --finetune, --extractor_lr)"
             lines.append(header)
             for parameter, spec in hyper_parameter_metadata(component).items():
                 choices = component.hyper_parameters[parameter].allowed()

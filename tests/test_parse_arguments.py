@@ -42,3 +42,28 @@ def test_component_list_shows_parameters_and_defaults():
     listing = component_list()
     for expected in ("LFCC", "Mean", "EmbeddingFF", "AdditiveAngularMargin", "ArcFace", "--margin (float, default 0.5)", "radians", "Synthetic"):
         assert expected in listing
+
+
+def test_component_list_shows_model_ids_and_derived_defaults():
+    listing = component_list()
+    assert "WavLM_base  microsoft/wavlm-base (--extractor_path" in listing
+    assert "--head_nb (int, default derived): attention heads (derived: round(4/3 · layers))" in listing
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--finetune"], "--finetune applies to the self-supervised extractors"),
+        (["--extractor_path", "x"], "--extractor_path applies to the self-supervised extractors"),
+        (["--extractor", "WavLM_base", "--extractor_lr", "1e-5"], "add --finetune"),
+        (["--processor", "MHFA", "--group_nb", "4"], "--group_nb does not apply"),
+    ],
+)
+def test_extractor_and_processor_flags_are_checked(arguments, message):
+    with pytest.raises(UsageError, match=message):
+        parse_arguments(arguments)
+
+
+def test_finetune_defaults_the_extractor_learning_rate():
+    args = parse_arguments(["--extractor", "HuBERT_base", "--finetune"])
+    assert args.extractor_lr == 1e-6 and args.hyper_parameters["extractor"] == {"path": None, "finetune": True}
