@@ -69,7 +69,15 @@ def _bound(text: str) -> float:
 
 
 # Component modules import the definitions above, so they are imported only now.
+from augmentation.codec import TelephoneCodec  # noqa: E402
+from augmentation.mulaw import MuLaw  # noqa: E402
+from augmentation.noise import AdditiveNoise  # noqa: E402
+from augmentation.rawboost import RawBoost  # noqa: E402
+from augmentation.speed import SpeedPerturbation  # noqa: E402
+from augmentation.time_mask import TimeMask  # noqa: E402
+from classifiers.differential import FFConcat, FFDiff, FFDiffAbs, FFDiffQuadratic  # noqa: E402
 from classifiers.feedforward import FF, EmbeddingFF  # noqa: E402
+from datasets.registry import CORPUS_DATASETS  # noqa: E402
 from datasets.synthetic import SyntheticDataset  # noqa: E402
 from extractors.spectral import LFCC, MFCC, LogSpec  # noqa: E402
 from extractors.ssl import SSL_EXTRACTORS  # noqa: E402
@@ -106,7 +114,14 @@ PROCESSORS = {
     "AASIST": AASIST,
     "SLS": SLS,
 }
-CLASSIFIERS = {"FF": FF, "EmbeddingFF": EmbeddingFF}
+CLASSIFIERS = {
+    "FF": FF,
+    "EmbeddingFF": EmbeddingFF,
+    "FFDiff": FFDiff,
+    "FFDiffAbs": FFDiffAbs,
+    "FFDiffQuadratic": FFDiffQuadratic,
+    "FFConcat": FFConcat,
+}
 EMBEDDING_COMPATIBLE_CLASSIFIERS = ("EmbeddingFF",)
 LOSSES = {
     "CrossEntropy": CrossEntropyLoss,
@@ -129,7 +144,15 @@ LOSSES = {
 }
 LOSS_ALIASES = {"ArcFace": "AdditiveAngularMargin", "AMSoftmax": "CosFace", "SphereFace": "ASoftmax"}
 MINERS = PML_MINERS
-DATASETS = {"Synthetic": SyntheticDataset}
+AUGMENTATIONS = {
+    "rawboost": RawBoost,
+    "noise": AdditiveNoise,
+    "time_mask": TimeMask,
+    "mulaw": MuLaw,
+    "speed": SpeedPerturbation,
+    "codec": TelephoneCodec,
+}
+DATASETS = {"Synthetic": SyntheticDataset, **CORPUS_DATASETS}
 
 REGISTRIES = {
     "extractor": EXTRACTORS,
@@ -137,6 +160,7 @@ REGISTRIES = {
     "classifier": CLASSIFIERS,
     "loss": LOSSES,
     "miner": MINERS,
+    "augmentation": AUGMENTATIONS,
 }
 
 
@@ -186,7 +210,9 @@ def loss_type(names: list[str]) -> str:
     return types.pop() if len(types) == 1 else "combined"
 
 
-def check_combination(extractor: str, processor: str, classifier: str, losses: list[str], miner: str | None = None) -> None:
+def check_combination(
+    extractor: str, processor: str, classifier: str, losses: list[str], miner: str | None = None, dataset: str | None = None
+) -> None:
     """Refuse, with a UsageError naming the fix, a combination of components that cannot work together."""
     for stage, name in (("extractor", extractor), ("processor", processor), ("classifier", classifier)):
         if name not in REGISTRIES[stage]:
@@ -197,6 +223,12 @@ def check_combination(extractor: str, processor: str, classifier: str, losses: l
             f"--loss {'+'.join(losses)} is an {kind} loss and needs a classifier that returns an embedding; "
             f"--classifier {classifier} returns logits only: use --classifier "
             f"{' or '.join(EMBEDDING_COMPATIBLE_CLASSIFIERS)}"
+        )
+    if getattr(CLASSIFIERS[classifier], "pair_input", False) and dataset is not None and not getattr(DATASETS[dataset], "pairs", False):
+        pair_datasets = [name for name, corpus in DATASETS.items() if getattr(corpus, "pairs", False)]
+        raise UsageError(
+            f"--classifier {classifier} compares each trial with a bona fide reference and needs a pair dataset; "
+            f"--dataset {dataset} has no references: use one of {', '.join(pair_datasets)}"
         )
     if miner is not None and not any(issubclass(LOSSES[name], PMLLoss) for name in losses):
         raise UsageError(

@@ -4,14 +4,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from datasets.base import Batch
 
 
 class FeatureCache:
     """The layer stacks [L, T'_i, D] of the utterances of one split seen so far, on the CPU.
 
-    `features(batch)` returns the batch's padded layer stack [B, L, T', D] and frame lengths [B]
-    on the batch's device. A batch with an utterance not seen yet is extracted whole (in eval mode,
+    `features(utt_ids, wave, lengths)` returns the padded layer stack [B, L, T', D] and frame
+    lengths [B] of the utterances `utt_ids` (waves [B, T], lengths [B]) on the waves' device. A batch with an utterance not seen yet is extracted whole (in eval mode,
     without gradients) and its new utterances are kept while they fit in `max_bytes`; later batches
     of kept utterances skip the extractor. Only valid for an extractor whose output never changes
     during the run (frozen, and no waveform augmentation).
@@ -24,12 +23,12 @@ class FeatureCache:
         self.store: dict[str, torch.Tensor] = {}
 
     @torch.no_grad()
-    def features(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
-        if all(utt_id in self.store for utt_id in batch.utt_ids):
-            return self.assemble(batch)
+    def features(self, utt_ids: list[str], wave: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if all(utt_id in self.store for utt_id in utt_ids):
+            return self.assemble(utt_ids, wave.device)
         self.extractor.eval()
-        hidden, frame_lengths = self.extractor(batch.wave, batch.lengths)
-        for row, utt_id in enumerate(batch.utt_ids):
+        hidden, frame_lengths = self.extractor(wave, lengths)
+        for row, utt_id in enumerate(utt_ids):
             item = hidden[row, :, : frame_lengths[row]]
             size = item.numel() * item.element_size()
             if utt_id not in self.store and self.kept_bytes + size <= self.max_bytes:
@@ -37,11 +36,11 @@ class FeatureCache:
                 self.kept_bytes += size
         return hidden, frame_lengths
 
-    def assemble(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
-        items = [self.store[utt_id] for utt_id in batch.utt_ids]
+    def assemble(self, utt_ids: list[str], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        items = [self.store[utt_id] for utt_id in utt_ids]
         frame_lengths = torch.tensor([item.shape[1] for item in items])
         layers, _, dim = items[0].shape
         hidden = items[0].new_zeros(len(items), layers, int(frame_lengths.max()), dim)
         for row, item in enumerate(items):
             hidden[row, :, : item.shape[1]] = item
-        return hidden.to(batch.wave.device), frame_lengths.to(batch.wave.device)
+        return hidden.to(device), frame_lengths.to(device)

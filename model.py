@@ -15,7 +15,10 @@ from losses.weighted_sum import WeightedSumLoss
 class Countermeasure(nn.Module):
     """wave [B, T] and lengths [B] (samples) -> what the classifier returns (logits, or (logits, embedding)).
 
-    `head` is the trainable part after the extractor, for layer stacks taken from a FeatureCache.
+    A pair classifier (`uses_reference`) also takes the bona fide reference of each trial,
+    ref_wave [B, T_ref] with ref_lengths [B], through the same extractor and processor; other
+    classifiers ignore a reference. `head` is the trainable part after the extractor, for layer
+    stacks taken from a FeatureCache.
     """
 
     def __init__(self, extractor: nn.Module, processor: nn.Module, classifier: nn.Module) -> None:
@@ -23,13 +26,30 @@ class Countermeasure(nn.Module):
         self.extractor = extractor
         self.processor = processor
         self.classifier = classifier
+        self.uses_reference = getattr(classifier, "pair_input", False)
 
-    def forward(self, wave: torch.Tensor, lengths: torch.Tensor):
-        return self.head(*self.extractor(wave, lengths))
+    def forward(
+        self,
+        wave: torch.Tensor,
+        lengths: torch.Tensor,
+        ref_wave: torch.Tensor | None = None,
+        ref_lengths: torch.Tensor | None = None,
+    ):
+        reference = self.extractor(ref_wave, ref_lengths) if self.uses_reference else None
+        return self.head(*self.extractor(wave, lengths), reference)
 
-    def head(self, hidden: torch.Tensor, frame_lengths: torch.Tensor):
-        """Processor and classifier on a layer stack [B, L, T', D] with its frame lengths [B]."""
-        return self.classifier(self.processor(hidden, frame_lengths))
+    def head(
+        self,
+        hidden: torch.Tensor,
+        frame_lengths: torch.Tensor,
+        reference: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ):
+        """Processor and classifier on a layer stack [B, L, T', D] with its frame lengths [B]
+        (and, for a pair classifier, the reference's (layer stack, frame lengths))."""
+        embedding = self.processor(hidden, frame_lengths)
+        if self.uses_reference:
+            return self.classifier(embedding, self.processor(*reference))
+        return self.classifier(embedding)
 
     @property
     def extractor_is_frozen(self) -> bool:

@@ -13,6 +13,7 @@ import sys
 from typing import NoReturn, Sequence
 
 from common import (
+    AUGMENTATIONS,
     DATASETS,
     LOSS_METADATA,
     LOSSES,
@@ -27,6 +28,9 @@ from common import (
 
 DATA_ROOT_VARIABLE = "CA_MHFA_DATA_ROOT"
 MODEL_STAGES = ("extractor", "processor", "classifier")
+DEFAULT_DATASET = "Synthetic"
+# what a checkpoint fixes: with --eval_only these come from it and may not be given
+MODEL_FLAGS = ("extractor", "extractor_path", "finetune", "extractor_lr", "processor", "classifier", "loss", "loss_weights", "miner")
 DEFAULT_EXTRACTOR_LR = 1e-6
 
 
@@ -98,13 +102,41 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--list", action="store_true", help="print every registered component with its parameters, then exit")
 
     data = parser.add_argument_group("data")
-    data.add_argument("--dataset", default="Synthetic", choices=sorted(DATASETS), help="corpus (default: Synthetic, built in)")
+    data.add_argument(
+        "--dataset",
+        default=None,
+        choices=sorted(DATASETS),
+        help=f"corpus (default: {DEFAULT_DATASET}, built in; with --eval_only the checkpoint's)",
+    )
     data.add_argument(
         "--data_root",
         default=os.environ.get(DATA_ROOT_VARIABLE, "data"),
         help=f"folder holding the corpora (default: ${DATA_ROOT_VARIABLE}, else ./data); Synthetic is generated there",
     )
     data.add_argument("--local", action="store_true", help="run on this machine with corpora under --data_root (the default; kept for ca-mhfa commands)")
+    data.add_argument(
+        "--max_len",
+        type=number(float),
+        default=None,
+        metavar="SECONDS",
+        help="training: a random crop of this many seconds of each utterance (shorter ones repeated to it); "
+        "evaluation always uses whole utterances (default: whole utterances)",
+    )
+    data.add_argument(
+        "--on_bad_audio",
+        choices=["error", "skip"],
+        default="error",
+        help="an unreadable, empty or non-finite audio file: stop naming it (error), or leave it out, "
+        "listed in the log and counted in metrics.json (skip) (default: error)",
+    )
+    data.add_argument(
+        "-a",
+        "--augment",
+        default=None,
+        metavar="NAME[,NAME...]",
+        help=f"training-time augmentation, applied in the order given: {', '.join(AUGMENTATIONS)} "
+        "(their parameters: see --list; default: none)",
+    )
     data.add_argument("--limit", type=number(int), default=None, metavar="N", help="keep at most N utterances per split (class-stratified), for smoke tests")
 
     model = parser.add_argument_group("model")
@@ -145,7 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
     training.add_argument("--weight_decay", type=number(float, allow_zero=True), default=0.0, help="Adam weight decay (default: 0)")
     training.add_argument("--batch_size", type=number(int), default=32, help="utterances per batch (default: 32)")
     training.add_argument("-ep", "--num_epochs", type=number(int), default=10, help="training epochs (default: 10)")
-    training.add_argument("--seed", type=int, default=0, help="seed of initialisation and sampling (default: 0)")
+    training.add_argument(
+        "--seed", type=number(int, allow_zero=True), default=0, help="seed of initialisation, sampling, crops and augmentation (default: 0)"
+    )
     training.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="auto: cuda when available (default: auto)")
     training.add_argument("--num_workers", type=number(int, allow_zero=True), default=0, help="data-loading worker processes (default: 0)")
     training.add_argument(
@@ -154,6 +188,16 @@ def build_parser() -> argparse.ArgumentParser:
         default=2.0,
         help="memory for keeping a frozen extractor's outputs, per split, so that each utterance is "
         "extracted once per run (default: 2; 0 turns the cache off)",
+    )
+
+    evaluation = parser.add_argument_group("evaluation only")
+    evaluation.add_argument(
+        "--eval_only",
+        action="store_true",
+        help="score the dev and eval splits of --dataset with --checkpoint's model, without training",
+    )
+    evaluation.add_argument(
+        "--checkpoint", default=None, metavar="FILE", help="a checkpoint written by a run (runs/<run>/checkpoints/best.pt)"
     )
 
     output = parser.add_argument_group("outputs")
@@ -228,9 +272,21 @@ def pretrained_extractor_options(args: argparse.Namespace) -> dict:
     return {"path": args.extractor_path, "finetune": args.finetune}
 
 
+def augmentation_names(args: argparse.Namespace) -> list[str]:
+    """The names given to --augment, in order; UsageError for an unknown one."""
+    if args.augment is None:
+        return []
+    names = [name.strip() for name in args.augment.split(",")]
+    for name in names:
+        if name not in AUGMENTATIONS:
+            raise UsageError(f"--augment {args.augment}: unknown augmentation {name!r}; choose from {', '.join(AUGMENTATIONS)}")
+    return names
+
+
 def resolve_hyper_parameters(args: argparse.Namespace) -> dict[str, dict]:
-    """The chosen components' hyper-parameters: per model stage a dict, for "loss" a dict per loss
-    of the sum, for "miner" the miner's (empty without one).
+    """The chosen components' hyper-parameters: per model stage a dict, for "loss" and
+    "augmentation" a dict per loss of the sum / augmentation, for "miner" the miner's (empty
+    without one).
 
     Raises UsageError for a flag that none of the chosen components takes.
     """
@@ -238,8 +294,10 @@ def resolve_hyper_parameters(args: argparse.Namespace) -> dict[str, dict]:
     resolved["extractor"].update(pretrained_extractor_options(args))
     resolved["loss"] = {name: component_parameters(name, LOSSES[name], args) for name in args.losses}
     resolved["miner"] = {} if args.miner is None else component_parameters(args.miner, MINERS[args.miner], args)
+    resolved["augmentation"] = {name: component_parameters(name, AUGMENTATIONS[name], args) for name in args.augmentations}
     used = {parameter for stage in (*MODEL_STAGES, "miner") for parameter in resolved[stage]}
-    used.update(parameter for values in resolved["loss"].values() for parameter in values)
+    for stage in ("loss", "augmentation"):
+        used.update(parameter for values in resolved[stage].values() for parameter in values)
     for parameter, declarations in component_flags().items():
         if getattr(args, parameter) is not None and parameter not in used:
             takers = ", ".join(f"--{stage} {name}" for stage, name, _ in declarations)
@@ -247,19 +305,40 @@ def resolve_hyper_parameters(args: argparse.Namespace) -> dict[str, dict]:
     return resolved
 
 
+def check_evaluation_only(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """--eval_only needs --checkpoint, and takes the model from it: no model flag may be given."""
+    if not args.eval_only:
+        raise UsageError("--checkpoint is read with --eval_only (training always starts from scratch); add --eval_only")
+    if args.checkpoint is None:
+        raise UsageError("--eval_only scores with a trained model; give --checkpoint runs/<run>/checkpoints/best.pt")
+    given = [flag for flag in (*MODEL_FLAGS, *component_flags()) if getattr(args, flag) != parser.get_default(flag)]
+    if given:
+        raise UsageError(f"--{given[0]} comes from the checkpoint with --eval_only; drop it")
+
+
 def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Parse and check `argv` (default: sys.argv[1:]); raises UsageError for a bad combination.
 
-    Adds `losses` (the registered names of the losses of --loss), `loss_weights` as numbers and
-    `hyper_parameters` (resolve_hyper_parameters); --loss becomes the canonical names joined by +.
+    With --eval_only the model's arguments are left for the checkpoint to fill in
+    (train_and_eval.adopt_checkpoint). Otherwise adds `losses` (the registered names of the losses
+    of --loss), `loss_weights` as numbers and `hyper_parameters` (resolve_hyper_parameters); --loss
+    becomes the canonical names joined by +.
     """
-    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if args.list:
         return args
+    if args.eval_only or args.checkpoint is not None:
+        check_evaluation_only(args, parser)
+        return args
+    args.dataset = args.dataset or DEFAULT_DATASET
     args.losses = parse_loss_spec(args.loss)
     args.loss = "+".join(args.losses)
     args.loss_weights = loss_weights(args)
-    check_combination(args.extractor, args.processor, args.classifier, args.losses, args.miner)
+    check_combination(args.extractor, args.processor, args.classifier, args.losses, args.miner, args.dataset)
+    args.augmentations = augmentation_names(args)
+    if args.max_len is not None and args.max_len > 600:
+        raise UsageError(f"--max_len is in seconds (for example 4); {args.max_len:g} s looks like a number of samples")
     args.hyper_parameters = resolve_hyper_parameters(args)
     return args
 

@@ -92,6 +92,8 @@ def results_row(args: argparse.Namespace, run_dir: Path, metrics: dict, best_epo
         **parameters["processor"],
         **parameters["classifier"],
         **({"miner": args.miner, **parameters["miner"]} if args.miner else {}),
+        **({"augment": "+".join(parameters["augmentation"])} if parameters.get("augmentation") else {}),
+        **({"max_len": args.max_len} if args.max_len else {}),
     }
     return {
         "time": time.strftime("%Y-%m-%dT%H:%M:%S"),

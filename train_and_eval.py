@@ -14,20 +14,22 @@ import logging
 import shutil
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
 import torch
 from tqdm import trange
 
-from common import DATASETS, UsageError
+from augmentation.compose import Compose
+from common import AUGMENTATIONS, DATASETS, SAMPLE_RATE, UsageError, check_combination
+from datasets.audio import BadAudioError
 from datasets.base import AudioDataset
 from feature_cache import FeatureCache
 from losses.base import BaseLoss
-from metrics import compute_eer, compute_metrics
+from metrics import compute_eer, compute_eer_per_attack, compute_metrics
 from model import Countermeasure, build_model
-from parse_arguments import component_list, parse_arguments
+from parse_arguments import DEFAULT_DATASET, MODEL_FLAGS, component_list, parse_arguments
 from plots import plot_det_curve, plot_score_histogram
 from results import (
     append_result,
@@ -59,16 +61,39 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def load_splits(args: argparse.Namespace) -> dict[str, AudioDataset]:
-    """train/dev/eval of --dataset, each capped by --limit."""
+def load_checkpoint(path: str) -> dict:
+    """A checkpoint written by `train`; UsageError when the file is missing or not one."""
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+    except FileNotFoundError:
+        raise UsageError(f"--checkpoint {path} does not exist; give runs/<run>/checkpoints/best.pt of a finished run") from None
+    except Exception as error:  # torch.load raises many types for a file that is not a checkpoint
+        raise UsageError(f"--checkpoint {path} is not a checkpoint of this tool ({type(error).__name__}: {error})") from None
+    if not isinstance(checkpoint, dict) or not {"model", "loss", "arguments", "epoch"} <= checkpoint.keys():
+        raise UsageError(f"--checkpoint {path} is not a checkpoint of this tool (no model, loss and arguments in it)")
+    return checkpoint
+
+
+def adopt_checkpoint(args: argparse.Namespace, checkpoint: dict) -> None:
+    """Takes the model's arguments from the checkpoint (and its dataset, unless --dataset is given)."""
+    saved = checkpoint["arguments"]
+    for flag in (*MODEL_FLAGS, "losses", "hyper_parameters"):
+        setattr(args, flag, saved[flag])
+    args.dataset = args.dataset or saved.get("dataset", DEFAULT_DATASET)
+    check_combination(args.extractor, args.processor, args.classifier, args.losses, args.miner, args.dataset)
+
+
+def load_splits(args: argparse.Namespace, splits_wanted: Sequence[str] = SPLITS) -> dict[str, AudioDataset]:
+    """The splits of --dataset, each capped by --limit."""
     splits = {}
-    for split in SPLITS:
+    for split in splits_wanted:
         try:
             dataset = DATASETS[args.dataset](split, Path(args.data_root))
         except OSError as error:
             raise UsageError(
                 f"--dataset {args.dataset}: cannot prepare the {split} split under --data_root {args.data_root}: {error}"
             ) from None
+        dataset.on_bad_audio = args.on_bad_audio
         if args.limit is not None:
             dataset.limit(args.limit, args.seed)
         if len(set(dataset.labels.tolist())) < 2:
@@ -90,14 +115,31 @@ class Experiment:
     loss: BaseLoss
     caches: dict[str, FeatureCache | None]
     wandb_run: object | None
+    skipped: dict[str, set[str]] = field(default_factory=lambda: {split: set() for split in SPLITS})
 
 
-def feature_caches(args: argparse.Namespace, model: Countermeasure, logger: logging.Logger) -> dict[str, FeatureCache | None]:
-    """A FeatureCache per split when the extractor is frozen and --feature_cache_gb > 0, else None."""
+def configure_training(args: argparse.Namespace, train_split: AudioDataset) -> bool:
+    """Random crops (--max_len) and augmentation (--augment) of the training split; whether any."""
+    if args.max_len is None and not args.augmentations:
+        return False
+    augmentation = [AUGMENTATIONS[name](**args.hyper_parameters["augmentation"][name]) for name in args.augmentations]
+    max_len = None if args.max_len is None else round(args.max_len * SAMPLE_RATE)
+    train_split.configure_training(max_len, Compose(augmentation) if augmentation else None, args.seed)
+    return True
+
+
+def feature_caches(
+    args: argparse.Namespace, model: Countermeasure, logger: logging.Logger, varying_train: bool
+) -> dict[str, FeatureCache | None]:
+    """A FeatureCache per split when the extractor is frozen and --feature_cache_gb > 0, else None;
+    none for the training split when its waves change from epoch to epoch (`varying_train`)."""
     if args.feature_cache_gb == 0 or not model.extractor_is_frozen:
         return {split: None for split in SPLITS}
     logger.info(f"frozen extractor: its outputs are kept in memory (up to {args.feature_cache_gb} GB per split)")
-    return {split: FeatureCache(model.extractor, int(args.feature_cache_gb * 2**30)) for split in SPLITS}
+    return {
+        split: None if split == "train" and varying_train else FeatureCache(model.extractor, int(args.feature_cache_gb * 2**30))
+        for split in SPLITS
+    }
 
 
 def parameter_groups(args: argparse.Namespace, model: Countermeasure, loss: BaseLoss) -> list[dict]:
@@ -120,10 +162,14 @@ def train(experiment: Experiment) -> int:
     checkpoints.mkdir()
     best_epoch, best_eer, best_state = 0, float("inf"), None
     for epoch in trange(1, args.num_epochs + 1, desc="epochs", dynamic_ncols=True, disable=None):
+        splits["train"].set_epoch(epoch)
         train_losses = train_one_epoch(
-            model, loss, train_loader, optimizer, experiment.device, experiment.caches["train"], f"epoch {epoch}"
+            model, loss, train_loader, optimizer, experiment.device, experiment.caches["train"], f"epoch {epoch}",
+            experiment.skipped["train"],
         )
-        dev = score_dataset(model, loss, dev_loader, experiment.device, experiment.caches["dev"], "dev")
+        dev = score_dataset(
+            model, loss, dev_loader, experiment.device, experiment.caches["dev"], "dev", experiment.skipped["dev"]
+        )
         dev_eer, _ = compute_eer(dev.bonafide_scores, dev.spoof_scores)
         losses = ", ".join(f"Loss/{name} {value:.4f}" for name, value in train_losses.items())
         experiment.logger.info(f"epoch {epoch}/{args.num_epochs}: {losses}, dev EER {100 * dev_eer:.2f}%")
@@ -163,6 +209,7 @@ def evaluate(experiment: Experiment) -> tuple[dict, dict[str, ScoreTable]]:
             experiment.device,
             experiment.caches[split],
             split,
+            experiment.skipped[split],
         )
         for split in ("dev", "eval")
     }
@@ -171,20 +218,29 @@ def evaluate(experiment: Experiment) -> tuple[dict, dict[str, ScoreTable]]:
         table.write(experiment.run_dir / "scores" / f"{split}.txt")
     _, dev_threshold = compute_eer(tables["dev"].bonafide_scores, tables["dev"].spoof_scores)
     metrics = {
-        split: compute_metrics(table.bonafide_scores, table.spoof_scores, decision_threshold=dev_threshold)
+        split: {
+            **compute_metrics(table.bonafide_scores, table.spoof_scores, decision_threshold=dev_threshold),
+            "eer_per_attack": compute_eer_per_attack(table.scores, table.labels, [attack or "-" for attack in table.attacks]),
+        }
         for split, table in tables.items()
     }
+    for split, values in metrics.items():
+        with open(experiment.run_dir / f"eer_per_attack_{split}.csv", "w") as file:
+            file.write("attack,eer_percent\n")
+            file.writelines(f"{attack},{100 * eer:.4f}\n" for attack, eer in values["eer_per_attack"].items())
     return metrics, tables
 
 
 def results_table(metrics: dict) -> str:
-    """The metrics of each split as a small text table, EER in %."""
+    """The metrics of each split as a small text table, EER in %, then eval's EER per attack."""
     lines = [f"{'':6}{'EER %':>8}{'minDCF':>9}{'actDCF':>9}{'Cllr':>9}{'accuracy':>10}"]
     for split, values in metrics.items():
         lines.append(
             f"{split:6}{100 * values['eer']:8.2f}{values['min_dcf']:9.4f}{values['act_dcf']:9.4f}"
             f"{values['cllr']:9.4f}{values['accuracy']:10.4f}"
         )
+    per_attack = metrics["eval"]["eer_per_attack"]
+    lines.append("eval EER % per attack: " + ", ".join(f"{attack} {100 * eer:.2f}" for attack, eer in per_attack.items()))
     return "\n".join(lines)
 
 
@@ -212,31 +268,54 @@ def finish_wandb(wandb_run, metrics: dict, run_dir: Path) -> None:
     wandb_run.finish()
 
 
-def run(args: argparse.Namespace, run_dir: Path, started: float) -> dict:
-    """Everything after the checks, inside the new run directory; returns the results row."""
+def run(args: argparse.Namespace, run_dir: Path, started: float, checkpoint: dict | None = None) -> dict:
+    """Everything after the checks, inside the new run directory; returns the results row.
+
+    With a `checkpoint` (--eval_only) the model is restored from it instead of trained.
+    """
     logger = setup_logger(run_dir)
     config = write_config(run_dir, args)
     device = resolve_device(args.device)
     seed_everything(args.seed)
     model, loss = build_model(args)
-    splits = load_splits(args)
+    if checkpoint is not None:
+        model.load_trainable_state_dict(checkpoint["model"])
+        loss.load_state_dict(checkpoint["loss"])
+        logger.info(f"evaluation only, with {args.checkpoint} (epoch {checkpoint['epoch']})")
+    splits = load_splits(args, SPLITS if checkpoint is None else ("dev", "eval"))
     logger.info(
         f"run {run_dir}: {args.dataset} ({', '.join(f'{s} {len(d)}' for s, d in splits.items())} utterances), "
         f"{args.extractor} -> {args.processor} -> {args.classifier} -> {args.loss}, device {device}"
     )
+    for split, dataset in splits.items():
+        if dataset.pairs:
+            logger.info(f"{split} references: {dataset.pair_summary()}")
+    varying_train = checkpoint is None and configure_training(args, splits["train"])
     model.to(device)
     loss.to(device)
     experiment = Experiment(
         args, run_dir, logger, device, splits, model, loss,
-        caches=feature_caches(args, model, logger),
+        caches=feature_caches(args, model, logger, varying_train),
         wandb_run=start_wandb(args, run_dir, config) if args.wandb else None,
     )
 
-    best_epoch = train(experiment)
+    best_epoch = train(experiment) if checkpoint is None else checkpoint["epoch"]
     metrics, tables = evaluate(experiment)
     wall_seconds = time.time() - started
+    skipped = {split: sorted(ids) for split, ids in experiment.skipped.items() if ids}
+    for split, ids in skipped.items():
+        logger.info(f"{split}: {len(ids)} bad audio files skipped: {' '.join(ids)}")
     (run_dir / "metrics.json").write_text(
-        json.dumps({**metrics, "best_epoch": best_epoch, "wall_seconds": wall_seconds}, indent=2) + "\n"
+        json.dumps(
+            {
+                **metrics,
+                "best_epoch": best_epoch,
+                "wall_seconds": wall_seconds,
+                "skipped_bad_audio": {split: len(ids) for split, ids in skipped.items()},
+            },
+            indent=2,
+        )
+        + "\n"
     )
     evaluation = tables["eval"]
     plot_det_curve(run_dir / "det_eval.png", evaluation.bonafide_scores, evaluation.spoof_scores, title=run_dir.name)
@@ -257,15 +336,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.list:
             print(component_list())
             return 0
+        checkpoint = load_checkpoint(args.checkpoint) if args.eval_only else None
+        if checkpoint is not None:
+            adopt_checkpoint(args, checkpoint)
         results_csv = Path(args.results_csv)
         check_results_csv(results_csv)
         check_output_dir(args)
         run_dir = create_run_dir(args)
-        row = run(args, run_dir, started)
-    except UsageError as error:
+        row = run(args, run_dir, started, checkpoint)
+    except (UsageError, BadAudioError) as error:
         if run_dir is not None:
             shutil.rmtree(run_dir, ignore_errors=True)
-        print(f"train_and_eval.py: error: {error}", file=sys.stderr)
+        fix = "; fix or remove the file, or pass --on_bad_audio skip" if isinstance(error, BadAudioError) else ""
+        print(f"train_and_eval.py: error: {error}{fix}", file=sys.stderr)
         return 2
     except TrainingDiverged as error:
         print(f"train_and_eval.py: training diverged: {error} (the log is in {run_dir}; no results row)", file=sys.stderr)

@@ -10,7 +10,7 @@ import torch
 from torch.utils.data import DataLoader, WeightedRandomSampler
 from tqdm import tqdm
 
-from common import BONAFIDE, LABEL_NAMES
+from common import BONAFIDE, LABEL_NAMES, UsageError
 from datasets.base import AudioDataset, Batch, collate_batch
 from feature_cache import FeatureCache
 from losses.base import BaseLoss
@@ -53,8 +53,9 @@ def scoring_loader(dataset: AudioDataset, batch_size: int, num_workers: int) -> 
 def model_output(model: Countermeasure, batch: Batch, cache: FeatureCache | None):
     """What the classifier returns for the batch, with the extractor's part from `cache` when given."""
     if cache is None:
-        return model(batch.wave, batch.lengths)
-    return model.head(*cache.features(batch))
+        return model(batch.wave, batch.lengths, batch.ref_wave, batch.ref_lengths)
+    reference = cache.features(batch.ref_utt_ids, batch.ref_wave, batch.ref_lengths) if model.uses_reference else None
+    return model.head(*cache.features(batch.utt_ids, batch.wave, batch.lengths), reference)
 
 
 def train_one_epoch(
@@ -65,10 +66,12 @@ def train_one_epoch(
     device: torch.device,
     cache: FeatureCache | None = None,
     description: str = "train",
+    skipped: set[str] | None = None,
 ) -> dict[str, float]:
     """One pass over `loader`; returns the mean training loss as "Total" and of each named term.
 
-    Raises TrainingDiverged when the loss stops being finite.
+    The utt_ids of skipped bad audio files are added to `skipped`. Raises TrainingDiverged when
+    the loss stops being finite.
     """
     model.train()
     loss.train()
@@ -76,6 +79,10 @@ def train_one_epoch(
     batches = 0
     progress = tqdm(loader, desc=description, leave=False, dynamic_ncols=True, disable=None)
     for batch in progress:
+        if skipped is not None:
+            skipped.update(batch.skipped)
+        if not batch.utt_ids:
+            continue
         batch.to(device)
         value = loss(model_output(model, batch, cache), batch.labels)
         if not torch.isfinite(value):
@@ -125,17 +132,25 @@ def score_dataset(
     device: torch.device,
     cache: FeatureCache | None = None,
     description: str = "score",
+    skipped: set[str] | None = None,
 ) -> ScoreTable:
-    """Scores every trial of `loader` with the loss's scoring rule, model in eval mode."""
+    """Scores every trial of `loader` with the loss's scoring rule, model in eval mode; the
+    utt_ids of skipped bad audio files are added to `skipped`."""
     model.eval()
     loss.eval()
     utt_ids, attacks, labels, scores = [], [], [], []
     for batch in tqdm(loader, desc=description, leave=False, dynamic_ncols=True, disable=None):
+        if skipped is not None:
+            skipped.update(batch.skipped)
+        if not batch.utt_ids:
+            continue
         batch.to(device)
         scores.append(loss.score(model_output(model, batch, cache)).double().cpu())
         labels.append(batch.labels.cpu())
         utt_ids.extend(batch.utt_ids)
         attacks.extend(batch.attacks)
+    if not scores:
+        raise UsageError(f"{description}: every utterance was skipped as bad audio; check the corpus")
     table = ScoreTable(utt_ids, attacks, torch.cat(labels).numpy(), torch.cat(scores).numpy())
     if not np.isfinite(table.scores).all():
         raise TrainingDiverged(f"{description}: {np.count_nonzero(~np.isfinite(table.scores))} scores are not finite")

@@ -1,30 +1,100 @@
-"""The dataset contract: utterance records, item dicts and the batch a model consumes."""
+"""The dataset contract: utterance records, item dicts and the batch a model consumes.
+
+Beyond reading waves, an AudioDataset offers three opt-in behaviours:
+
+- Bad audio (`on_bad_audio`): "error" (default) lets a BadAudioError (datasets/audio.py) raised
+  while reading a wave propagate; "skip" turns the item into a SkippedItem, which collate_batch
+  drops and lists in `Batch.skipped`. A batch whose items were all skipped is still a Batch: zero
+  rows (`wave [0, 0]`, empty `lengths`, `labels`, `utt_ids`) and the skipped ids; consumers should
+  skip a batch with no rows (`len(batch.utt_ids) == 0`).
+- Training-time cropping and augmentation (`configure_training`, `set_epoch`): each item draws
+  `rng = np.random.default_rng([seed, epoch, index])`, applies `transform(wave, rng)` to the test
+  wave, then fits it to `max_len` samples (a random crop from the same rng, or repeat-padding by
+  tiling a shorter wave). Without configure_training the full-length wave is returned unchanged.
+- Pairs (`PairDataset`, a mixin): every item also carries `ref_wave`, a bona fide utterance of the
+  same speaker; collate_batch then fills `Batch.ref_wave [B, T_ref_max]`, `ref_lengths [B]` and
+  `ref_utt_ids`. The reference gets the same crop/pad rule as the test wave (drawn from the same rng
+  stream, after the test wave's transform and crop) but no augmentation: it is the enrolment-like
+  bona fide anchor, and an unaugmented reference keeps it the same kind of evidence in training and
+  evaluation.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Sequence
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from common import BONAFIDE, UsageError
+from datasets.audio import BadAudioError
+
+Transform = Callable[[np.ndarray, np.random.Generator], np.ndarray]
+ON_BAD_AUDIO = ("error", "skip")
+
 
 @dataclass(frozen=True)
 class Utterance:
-    """One trial of a corpus. `source` is whatever the dataset needs to read the wave."""
+    """One trial of a corpus. `source` is whatever the dataset needs to read the wave.
+
+    `codec` and `subset` are optional corpus metadata kept for analysis (for example the ASVspoof
+    2021 codec and its eval/progress/hidden subset); they are not part of the item dict."""
 
     utt_id: str
     label: int
     speaker: str | None = None
     attack: str | None = None
     source: Any = None
+    codec: str | None = None
+    subset: str | None = None
+
+
+@dataclass(frozen=True)
+class SkippedItem:
+    """What __getitem__ returns instead of an item dict when its audio is bad and on_bad_audio is "skip"."""
+
+    utt_id: str
+    reason: str
+    pair: bool = False
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Set by AudioDataset.configure_training: crop/pad length (samples), augmentation and seed."""
+
+    max_len: int | None
+    transform: Transform | None
+    seed: int
+
+
+def fit_length(wave: np.ndarray, max_len: int, rng: np.random.Generator) -> np.ndarray:
+    """Exactly `max_len` samples: a random crop (start drawn from `rng`) of a longer wave, or a
+    shorter wave tiled (repeated from its start) up to max_len, as in AASIST and ca-mhfa."""
+    length = len(wave)
+    if length == 0:
+        raise ValueError("cannot crop or pad an empty wave")
+    if length >= max_len:
+        start = int(rng.integers(0, length - max_len + 1))
+        return wave[start : start + max_len]
+    return np.tile(wave, -(-max_len // length))[:max_len]
 
 
 class AudioDataset(Dataset):
     """A split of a corpus: a list of utterances and a way to read each wave.
 
-    Items are dicts `{utt_id, wave: FloatTensor[T] (16 kHz mono), label, speaker, attack}`.
+    Items are dicts `{utt_id, wave: FloatTensor[T] (16 kHz mono), label, speaker, attack}`, plus
+    `ref_wave` and `ref_utt_id` for pair datasets, or a SkippedItem (see the module docstring).
     """
+
+    # class-level defaults, so that subclasses and unpickled copies always have them
+    pairs: bool = False  # True for PairDataset classes (items carry ref_wave); readable on the class
+    references: list[Utterance] | None = None  # aligned with utterances; set by PairDataset
+    training: TrainingConfig | None = None
+    epoch: int = 0
+    _on_bad_audio: str = "error"
 
     def __init__(self, utterances: Sequence[Utterance]) -> None:
         self.utterances = list(utterances)
@@ -33,18 +103,76 @@ class AudioDataset(Dataset):
         """The utterance's samples: float32 [T], mono at common.SAMPLE_RATE."""
         raise NotImplementedError
 
+    @property
+    def on_bad_audio(self) -> str:
+        """"error" (default): a BadAudioError propagates; "skip": the item becomes a SkippedItem."""
+        return self._on_bad_audio
+
+    @on_bad_audio.setter
+    def on_bad_audio(self, mode: str) -> None:
+        if mode not in ON_BAD_AUDIO:
+            raise ValueError(f"on_bad_audio must be one of {', '.join(ON_BAD_AUDIO)}, not {mode!r}")
+        self._on_bad_audio = mode
+
+    def configure_training(self, max_len: int | None, transform: Transform | None, seed: int) -> None:
+        """Crop/pad every wave to `max_len` samples (None: keep the length) after `transform(wave, rng)`.
+
+        The rng of item `index` is np.random.default_rng([seed, epoch, index]) (see set_epoch), so an
+        item is the same whenever and in whichever DataLoader worker it is read. `transform` must be
+        picklable (a module-level function or an object) for DataLoader workers that are not forked.
+        """
+        if max_len is not None and max_len < 1:
+            raise ValueError(f"max_len must be a positive number of samples, not {max_len}")
+        if seed < 0:
+            raise ValueError(f"the seed must be non-negative, not {seed}")
+        self.training = TrainingConfig(max_len, transform, int(seed))
+
+    def set_epoch(self, epoch: int) -> None:
+        """Make the crops and augmentations those of `epoch`. Call it before creating the epoch's
+        DataLoader iterator; persistent DataLoader workers keep the epoch they were started with."""
+        if epoch < 0:
+            raise ValueError(f"the epoch must be non-negative, not {epoch}")
+        self.epoch = int(epoch)
+
     def __len__(self) -> int:
         return len(self.utterances)
 
-    def __getitem__(self, index: int) -> dict:
+    def _wave(self, utterance: Utterance) -> np.ndarray:
+        wave = np.asarray(self.read_wave(utterance), dtype=np.float32)
+        if wave.ndim != 1 or wave.size == 0:
+            raise BadAudioError(utterance.utt_id, f"read as an array of shape {wave.shape}, not a non-empty [T]")
+        return wave
+
+    def __getitem__(self, index: int) -> dict | SkippedItem:
         utterance = self.utterances[index]
-        return {
+        reference = self.references[index] if self.references is not None else None
+        try:
+            wave = self._wave(utterance)
+            ref_wave = self._wave(reference) if reference is not None else None
+        except BadAudioError as error:
+            if self.on_bad_audio == "skip":
+                return SkippedItem(utterance.utt_id, str(error), reference is not None)
+            raise
+        if self.training is not None:
+            config = self.training
+            rng = np.random.default_rng([config.seed, self.epoch, int(index)])
+            if config.transform is not None:
+                wave = np.asarray(config.transform(wave, rng), dtype=np.float32)
+            if config.max_len is not None:
+                wave = fit_length(wave, config.max_len, rng)
+                if ref_wave is not None:
+                    ref_wave = fit_length(ref_wave, config.max_len, rng)
+        item = {
             "utt_id": utterance.utt_id,
-            "wave": torch.as_tensor(self.read_wave(utterance), dtype=torch.float32),
+            "wave": torch.as_tensor(np.ascontiguousarray(wave), dtype=torch.float32),
             "label": utterance.label,
             "speaker": utterance.speaker,
             "attack": utterance.attack,
         }
+        if reference is not None:
+            item["ref_wave"] = torch.as_tensor(np.ascontiguousarray(ref_wave), dtype=torch.float32)
+            item["ref_utt_id"] = reference.utt_id
+        return item
 
     @property
     def labels(self) -> np.ndarray:
@@ -67,11 +195,108 @@ class AudioDataset(Dataset):
             share = min(len(members), max(1, share))
             keep.extend(rng.choice(members, size=share, replace=False).tolist())
         self.utterances = [self.utterances[i] for i in sorted(keep)]
+        self.utterances_changed()
+
+    def utterances_changed(self) -> None:
+        """Called after `utterances` was replaced (by limit); PairDataset re-picks its references."""
+
+
+def _stable_index(seed: int, utt_id: str, size: int) -> int:
+    """A number in [0, size) that depends only on (seed, utt_id): the same in every process and run."""
+    digest = hashlib.blake2b(f"{seed}\x1f{utt_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") % size
+
+
+def _pick(pool: list[Utterance], exclude: int | None, seed: int, utt_id: str) -> Utterance:
+    """A member of `pool` chosen by (seed, utt_id), never pool[exclude] unless it is the only one."""
+    if exclude is None:
+        return pool[_stable_index(seed, utt_id, len(pool))]
+    if len(pool) == 1:
+        return pool[0]
+    k = _stable_index(seed, utt_id, len(pool) - 1)
+    return pool[k + (k >= exclude)]
+
+
+class PairDataset:
+    """Mixin giving every utterance a bona fide reference of the same speaker (item key `ref_wave`).
+
+    Put it before an AudioDataset subclass: `class X_pair(PairDataset, X_single)`. The reference
+    of an utterance is
+    - a bona fide utterance of its speaker in this split, never the utterance itself when the
+      speaker has another one;
+    - the utterance itself when it is its speaker's only bona fide utterance (counted in
+      `pair_self_references`);
+    - a bona fide utterance of the whole split when its speaker has none here or is None
+      (counted in `pair_fallbacks`, for the log; see pair_summary).
+    The choice is a fixed function of (pair_seed, utt_id) and of the split's bona fide utterances:
+    the same in every epoch, every DataLoader worker and every run with the same seed. After
+    limit() the references are picked again among the kept utterances only.
+    """
+
+    pairs = True
+    pair_seed: int = 0
+    pair_fallbacks: int = 0
+    pair_self_references: int = 0
+
+    def __init__(self, *args: Any, pair_seed: int = 0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pair_seed = pair_seed
+        self.choose_references()
+
+    def choose_references(self, seed: int | None = None) -> None:
+        """(Re)pick the references of the current utterances; `seed` replaces pair_seed when given."""
+        if seed is not None:
+            self.pair_seed = int(seed)
+        utterances: list[Utterance] = self.utterances  # type: ignore[attr-defined]
+        everyone = sorted((u for u in utterances if u.label == BONAFIDE), key=lambda u: u.utt_id)
+        if utterances and not everyone:
+            raise UsageError(
+                f"{type(self).__name__}: this split has no bona fide utterance to serve as a pair reference; "
+                "use the single-utterance variant of the dataset or keep bona fide utterances (raise --limit)"
+            )
+        by_speaker: dict[str, list[Utterance]] = defaultdict(list)
+        for u in everyone:
+            if u.speaker is not None:
+                by_speaker[u.speaker].append(u)
+        position_in_speaker = {u.utt_id: i for pool in by_speaker.values() for i, u in enumerate(pool)}
+        position_in_split = {u.utt_id: i for i, u in enumerate(everyone)}
+        references, fallbacks, self_references = [], 0, 0
+        for u in utterances:
+            pool = by_speaker.get(u.speaker) if u.speaker is not None else None
+            mine = u.label == BONAFIDE
+            if pool:
+                reference = _pick(pool, position_in_speaker.get(u.utt_id) if mine else None, self.pair_seed, u.utt_id)
+            else:
+                fallbacks += 1
+                reference = _pick(everyone, position_in_split.get(u.utt_id) if mine else None, self.pair_seed, u.utt_id)
+            self_references += reference.utt_id == u.utt_id
+            references.append(reference)
+        self.references = references
+        self.pair_fallbacks = fallbacks
+        self.pair_self_references = self_references
+
+    def utterances_changed(self) -> None:
+        super().utterances_changed()  # type: ignore[misc]
+        self.choose_references()
+
+    def pair_summary(self) -> str:
+        """One line for the run log: how the references were found."""
+        total = len(self.utterances)  # type: ignore[attr-defined]
+        return (
+            f"{total} pairs: {total - self.pair_fallbacks} with a bona fide reference of the same speaker "
+            f"({self.pair_self_references} of them the utterance itself, its speaker's only bona fide one), "
+            f"{self.pair_fallbacks} with a bona fide reference from the whole split (speaker unknown or without "
+            "bona fide utterances in the split)"
+        )
 
 
 @dataclass
 class Batch:
-    """Padded waves `wave [B, T]` with their `lengths [B]` (samples) and the trial metadata."""
+    """Padded waves `wave [B, T]` with their `lengths [B]` (samples) and the trial metadata.
+
+    Pair batches also have `ref_wave [B, T_ref]`, `ref_lengths [B]` and `ref_utt_ids` (None for
+    single-utterance batches). `skipped` lists the utt_ids whose audio was bad and skipped; a batch
+    can have zero rows and only skipped ids."""
 
     wave: torch.Tensor
     lengths: torch.Tensor
@@ -79,25 +304,52 @@ class Batch:
     utt_ids: list[str]
     speakers: list[str | None]
     attacks: list[str | None]
+    skipped: list[str] = field(default_factory=list)
+    ref_wave: torch.Tensor | None = None
+    ref_lengths: torch.Tensor | None = None
+    ref_utt_ids: list[str] | None = None
 
     def to(self, device: torch.device | str) -> "Batch":
         self.wave = self.wave.to(device)
         self.lengths = self.lengths.to(device)
         self.labels = self.labels.to(device)
+        if self.ref_wave is not None:
+            self.ref_wave = self.ref_wave.to(device)
+        if self.ref_lengths is not None:
+            self.ref_lengths = self.ref_lengths.to(device)
         return self
 
 
-def collate_batch(items: Sequence[dict]) -> Batch:
-    """Zero-pad the items' waves to the longest one."""
-    lengths = torch.tensor([item["wave"].numel() for item in items], dtype=torch.long)
-    wave = torch.zeros(len(items), int(lengths.max()), dtype=torch.float32)
-    for row, item in enumerate(items):
-        wave[row, : lengths[row]] = item["wave"]
-    return Batch(
+def _pad(waves: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Zero-padded [B, T_max] and the lengths [B]; [0, 0] and [0] for no waves."""
+    lengths = torch.tensor([wave.numel() for wave in waves], dtype=torch.long)
+    padded = torch.zeros(len(waves), int(lengths.max()) if len(waves) else 0, dtype=torch.float32)
+    for row, wave in enumerate(waves):
+        padded[row, : lengths[row]] = wave
+    return padded, lengths
+
+
+def collate_batch(items: Sequence[dict | SkippedItem | None]) -> Batch:
+    """Zero-pad the items' waves (and references) to the longest one; drop skipped items.
+
+    SkippedItems are dropped and their utt_ids listed in `Batch.skipped`; a bare None (from a
+    dataset outside this module) is dropped without an id."""
+    kept = [item for item in items if isinstance(item, dict)]
+    skipped = [item for item in items if isinstance(item, SkippedItem)]
+    pairs = {"ref_wave" in item for item in kept} | {item.pair for item in skipped}
+    if len(pairs) > 1:
+        raise ValueError("collate_batch: a batch mixes pair items (with ref_wave) and single items")
+    wave, lengths = _pad([item["wave"] for item in kept])
+    batch = Batch(
         wave=wave,
         lengths=lengths,
-        labels=torch.tensor([item["label"] for item in items], dtype=torch.long),
-        utt_ids=[item["utt_id"] for item in items],
-        speakers=[item["speaker"] for item in items],
-        attacks=[item["attack"] for item in items],
+        labels=torch.tensor([item["label"] for item in kept], dtype=torch.long),
+        utt_ids=[item["utt_id"] for item in kept],
+        speakers=[item["speaker"] for item in kept],
+        attacks=[item["attack"] for item in kept],
+        skipped=[item.utt_id for item in skipped],
     )
+    if pairs == {True}:
+        batch.ref_wave, batch.ref_lengths = _pad([item["ref_wave"] for item in kept])
+        batch.ref_utt_ids = [item.get("ref_utt_id") for item in kept]
+    return batch

@@ -30,13 +30,13 @@ def test_each_utterance_is_extracted_once_and_reassembled_exactly():
     first, second = batch(["a", "b"], [8000, 6000], 0), batch(["c"], [7000], 1)
     direct = [extractor.inner(b.wave, b.lengths) for b in (first, second)]
     for b in (first, second):
-        cache.features(b)
+        cache.features(b.utt_ids, b.wave, b.lengths)
     assert extractor.utterances == 3
     # a new batch made of known utterances in another order and padding skips the extractor
     mixed = Batch(
         torch.zeros(3, 9000), torch.tensor([7000, 8000, 6000]), torch.zeros(3, dtype=torch.long), ["c", "a", "b"], [None] * 3, [None] * 3
     )
-    hidden, frame_lengths = cache.features(mixed)
+    hidden, frame_lengths = cache.features(mixed.utt_ids, mixed.wave, mixed.lengths)
     assert extractor.utterances == 3
     assert frame_lengths.tolist() == [direct[1][1][0].item(), direct[0][1][0].item(), direct[0][1][1].item()]
     torch.testing.assert_close(hidden[0, :, : frame_lengths[0]], direct[1][0][0, :, : frame_lengths[0]])
@@ -48,6 +48,6 @@ def test_past_its_budget_the_cache_extracts_without_keeping():
     extractor = CountingExtractor()
     cache = FeatureCache(extractor, max_bytes=0)
     b = batch(["a"], [8000], 0)
-    first, _ = cache.features(b)
-    second, _ = cache.features(b)
+    first, _ = cache.features(b.utt_ids, b.wave, b.lengths)
+    second, _ = cache.features(b.utt_ids, b.wave, b.lengths)
     assert extractor.utterances == 2 and cache.store == {} and torch.equal(first, second)

@@ -1,0 +1,55 @@
+"""Reading an audio file as the pipeline's wave: mono float32 at common.SAMPLE_RATE.
+
+`read_audio` reads through soundfile (FLAC, WAV, OGG, ...), averages the channels of a
+multi-channel file, and resamples any other rate with torchaudio.functional.resample.
+A file that cannot be used raises BadAudioError, whose one-line message names the file and
+the problem, so that a dataset can fail on it or skip it (AudioDataset.on_bad_audio).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import soundfile
+import torch
+import torchaudio.functional
+
+from common import SAMPLE_RATE
+
+
+class BadAudioError(Exception):
+    """An audio file that is missing, unreadable or corrupt, empty, or holds non-finite samples.
+
+    `BadAudioError(path, reason)`; str() is the one line `bad audio file <path>: <reason>`.
+    Built with one argument (as torch rebuilds an exception raised in a DataLoader worker),
+    that argument is the whole message.
+    """
+
+    def __init__(self, path: str | Path, reason: str | None = None) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(self.path if reason is None else f"bad audio file {self.path}: {reason}")
+
+    def __reduce__(self):
+        return (type(self), (self.path, self.reason))
+
+
+def read_audio(path: str | Path) -> np.ndarray:
+    """The file's samples as float32 [T], mono (channels averaged), at SAMPLE_RATE (resampled)."""
+    path = Path(path)
+    if not path.is_file():
+        raise BadAudioError(path, "missing (no such file)")
+    try:
+        data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    except Exception as error:  # libsndfile reports every decoding problem as a RuntimeError subclass
+        reason = " ".join(str(error).split()) or type(error).__name__
+        raise BadAudioError(path, f"unreadable or corrupt ({reason})") from None
+    if data.shape[0] == 0 or data.shape[1] == 0:
+        raise BadAudioError(path, "empty (no samples)")
+    if not np.isfinite(data).all():
+        count = int(data.size - np.isfinite(data).sum())
+        raise BadAudioError(path, f"{count} non-finite (NaN or infinite) sample values")
+    wave = data.mean(axis=1, dtype=np.float32) if data.shape[1] > 1 else data[:, 0]
+    if rate != SAMPLE_RATE:
+        wave = torchaudio.functional.resample(torch.from_numpy(np.ascontiguousarray(wave)), int(rate), SAMPLE_RATE).numpy()
+    return np.ascontiguousarray(wave, dtype=np.float32)

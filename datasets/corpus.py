@@ -1,0 +1,112 @@
+"""Shared plumbing of the file-based corpora: protocol lines to Utterance records, labels, checks.
+
+A corpus reader builds its split's Utterance list from its protocol (one Utterance per trial,
+`source` = the audio file's path as a string) and hands it to FileDataset, which reads each wave
+with datasets.audio.read_audio. Every problem the user can fix (a missing protocol or audio folder,
+a protocol line that does not parse) is a common.UsageError naming the exact path (and line).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from common import BONAFIDE, SPOOF, UsageError
+from datasets.audio import read_audio
+from datasets.base import AudioDataset, Utterance
+
+SPLITS = ("train", "dev", "eval")
+
+# Label tokens of the protocols, lower-cased: ASVspoof "bonafide"/"spoof", In-the-Wild "bona-fide",
+# and the numeric labels of common.py (BONAFIDE = 0, SPOOF = 1).
+LABELS = {"bonafide": BONAFIDE, "bona-fide": BONAFIDE, "bona_fide": BONAFIDE, "spoof": SPOOF,
+          str(BONAFIDE): BONAFIDE, str(SPOOF): SPOOF}
+
+
+def check_split(corpus: str, split: str) -> None:
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r} of {corpus}; valid splits: {', '.join(SPLITS)}")
+
+
+def require_file(path: Path, what: str, fix: str) -> Path:
+    """`path` when it is a file; else a UsageError naming it."""
+    if not path.is_file():
+        raise UsageError(f"{what} not found: {path} does not exist; {fix}")
+    return path
+
+
+def require_dir(path: Path, what: str, fix: str) -> Path:
+    """`path` when it is a folder; else a UsageError naming it."""
+    if not path.is_dir():
+        raise UsageError(f"{what} not found: folder {path} does not exist; {fix}")
+    return path
+
+
+def protocol_error(path: Path, line: int, problem: str) -> UsageError:
+    return UsageError(f"{path}, line {line}: {problem}")
+
+
+def parse_label(token: str, path: Path, line: int) -> int:
+    """BONAFIDE or SPOOF for a label token (see LABELS); a UsageError naming file and line otherwise."""
+    label = LABELS.get(token.strip().lower())
+    if label is None:
+        raise protocol_error(path, line, f"label {token!r} is not bonafide, bona-fide, spoof, {BONAFIDE} or {SPOOF}")
+    return label
+
+
+def flac_trial(
+    protocol: Path, line: int, utt_id: str, key: str, attack: str, speaker: str, audio: Path, **metadata
+) -> Utterance:
+    """The trial of an ASVspoof protocol line, read from `<audio>/<utt_id>.flac`; a spoof trial
+    must name its attack (a UsageError naming file and line otherwise)."""
+    label = parse_label(key, protocol, line)
+    if label != BONAFIDE and optional(attack) is None:
+        raise protocol_error(protocol, line, f"spoof trial {utt_id} has no attack id")
+    return Utterance(
+        utt_id=utt_id,
+        label=label,
+        speaker=optional(speaker),
+        attack=None if label == BONAFIDE else attack,
+        source=str(audio / f"{utt_id}.flac"),
+        **metadata,
+    )
+
+
+def optional(token: str | None) -> str | None:
+    """None for an absent value ("", "-"), else the stripped token."""
+    token = (token or "").strip()
+    return None if token in ("", "-") else token
+
+
+def split_lines(path: Path, n_columns: int | Sequence[int], layout: str) -> Iterator[tuple[int, list[str]]]:
+    """(line number, whitespace-separated fields) of every non-blank line; a line with another
+    number of fields than `n_columns` (one count, or the allowed counts) is a UsageError."""
+    allowed = (n_columns,) if isinstance(n_columns, int) else tuple(n_columns)
+    with open(path, encoding="utf-8") as file:
+        for number, text in enumerate(file, start=1):
+            fields = text.split()
+            if not fields:
+                continue
+            if len(fields) not in allowed:
+                expected = " or ".join(map(str, allowed))
+                raise protocol_error(path, number, f"{len(fields)} fields where {expected} were expected ({layout}): {text.strip()!r}")
+            yield number, fields
+
+
+class FileDataset(AudioDataset):
+    """A split whose utterances name audio files (`source`), read with read_audio."""
+
+    def __init__(self, utterances: Sequence[Utterance], protocol: Path | Sequence[Path]) -> None:
+        utterances = list(utterances)
+        seen: set[str] = set()
+        for utterance in utterances:
+            if utterance.utt_id in seen:
+                names = ", ".join(map(str, [protocol] if isinstance(protocol, Path) else protocol))
+                raise UsageError(f"{names}: utterance {utterance.utt_id!r} is listed twice; every utt_id must be unique")
+            seen.add(utterance.utt_id)
+        super().__init__(utterances)
+
+    def read_wave(self, utterance: Utterance) -> np.ndarray:
+        """float32 [T], mono at 16 kHz; BadAudioError for a file that cannot be used."""
+        return read_audio(utterance.source)

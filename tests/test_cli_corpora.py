@@ -1,0 +1,95 @@
+"""The seed command on a fake ASVspoof 2019 LA corpus (Synthetic utterances written in the official
+layout as flac), bad audio handled both ways, and training-time crops and augmentation."""
+import json
+
+import pytest
+import soundfile
+
+from common import SAMPLE_RATE
+from datasets.synthetic import SyntheticDataset
+from train_and_eval import main
+
+PROTOCOLS = {"train": "train.trn", "dev": "dev.trl", "eval": "eval.trl"}
+
+
+@pytest.fixture(scope="module")
+def la2019_root(data_root, tmp_path_factory):
+    """60 utterances per split of the Synthetic corpus in the ASVspoof 2019 LA layout."""
+    root = tmp_path_factory.mktemp("la2019")
+    for split, protocol_name in PROTOCOLS.items():
+        synthetic = SyntheticDataset(split, data_root)
+        synthetic.limit(60, seed=0)
+        audio = root / "LA" / f"ASVspoof2019_LA_{split}" / "flac"
+        audio.mkdir(parents=True)
+        lines = []
+        for utterance in synthetic.utterances:
+            soundfile.write(audio / f"{utterance.utt_id}.flac", synthetic.read_wave(utterance), SAMPLE_RATE)
+            label = "bonafide" if utterance.attack is None else "spoof"
+            lines.append(f"{utterance.speaker} {utterance.utt_id} - {utterance.attack or '-'} {label}\n")
+        protocols = root / "LA" / "ASVspoof2019_LA_cm_protocols"
+        protocols.mkdir(exist_ok=True)
+        (protocols / f"ASVspoof2019.LA.cm.{protocol_name}.txt").write_text("".join(lines))
+    return root
+
+
+def run(tmp_path, la2019_root, capsys, *arguments: str, expect: int = 0) -> dict | None:
+    output_dir = tmp_path / "run"
+    code = main([*arguments, "-ep", "2", "--data_root", str(la2019_root), "--output_dir", str(output_dir),
+                 "--results_csv", str(tmp_path / "results.csv")])
+    error = capsys.readouterr().err
+    assert code == expect, error
+    return json.loads((output_dir / "metrics.json").read_text()) if expect == 0 else error
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        ["--classifier", "FF"],
+        ["--classifier", "EmbeddingFF", "--loss", "AdditiveAngularMargin", "--margin", "0.3"],
+        ["--classifier", "FFDiff"],
+    ],
+)
+def test_seed_command_with_lfcc_on_the_2019_la_layout(head, tmp_path, la2019_root, capsys):
+    metrics = run(tmp_path, la2019_root, capsys, "--local", "--dataset", "ASVspoof2019LADataset_pair",
+                  "--extractor", "LFCC", "--processor", "MHFA", *head)
+    assert set(metrics["eval"]["eer_per_attack"]) == {"A01", "A02", "A03", "A04", "A05", "pooled"}
+    assert (tmp_path / "run" / "scores" / "eval.txt").read_text().count("\n") == 60
+    assert "references: 60 pairs" in (tmp_path / "run" / "train.log").read_text()
+
+
+@pytest.fixture
+def corrupt_root(la2019_root, tmp_path):
+    """The fake corpus with one dev file (every dev file is read each epoch) replaced by bytes that are not audio."""
+    root = tmp_path / "corrupt"
+    for path in la2019_root.rglob("*"):
+        if path.is_file():
+            target = root / path.relative_to(la2019_root)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to(path)
+    broken = sorted((root / "LA" / "ASVspoof2019_LA_dev" / "flac").glob("*.flac"))[0]
+    broken.unlink()
+    broken.write_bytes(b"not a flac file")
+    return root, broken
+
+
+def test_bad_audio_stops_the_run_naming_the_file(corrupt_root, tmp_path, capsys):
+    root, broken = corrupt_root
+    error = run(tmp_path, root, capsys, "--dataset", "ASVspoof2019LADataset_single", expect=2)
+    assert error.count("\n") == 1 and str(broken) in error and "--on_bad_audio skip" in error
+    assert not (tmp_path / "run").exists() and not (tmp_path / "results.csv").exists()
+
+
+def test_bad_audio_is_skipped_listed_and_counted(corrupt_root, tmp_path, capsys):
+    root, broken = corrupt_root
+    metrics = run(tmp_path, root, capsys, "--dataset", "ASVspoof2019LADataset_single", "--on_bad_audio", "skip")
+    assert metrics["skipped_bad_audio"] == {"dev": 1}
+    assert broken.stem in (tmp_path / "run" / "train.log").read_text()
+
+
+def test_crops_and_augmentation_train_and_are_recorded(tmp_path, la2019_root, capsys):
+    metrics = run(tmp_path, la2019_root, capsys, "--dataset", "ASVspoof2019LADataset_single",
+                  "--max_len", "1.5", "-a", "rawboost,noise", "--algo", "3")
+    assert 0 <= metrics["eval"]["eer"] <= 1
+    row = (tmp_path / "results.csv").read_text().splitlines()[1]
+    assert "augment=rawboost+noise" in row and "max_len=1.5" in row
+    assert "frozen extractor" in (tmp_path / "run" / "train.log").read_text()
