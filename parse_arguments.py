@@ -190,6 +190,21 @@ def build_parser() -> argparse.ArgumentParser:
         "extracted once per run (default: 2; 0 turns the cache off)",
     )
 
+    official = parser.add_argument_group("official evaluation")
+    official.add_argument(
+        "--asv_scores",
+        default=None,
+        metavar="FILE",
+        help="the organisers' ASV scores of the eval split, for the min t-DCF (default: the corpus's own, "
+        "when they lie in their official place under --data_root)",
+    )
+    official.add_argument(
+        "--asv_protocol",
+        default=None,
+        metavar="FILE",
+        help="the ASV protocol that keys an ASVspoof 2021 ASV score file (keys/LA/ASV/trial_metadata.txt)",
+    )
+
     evaluation = parser.add_argument_group("evaluation only")
     evaluation.add_argument(
         "--eval_only",

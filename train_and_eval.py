@@ -24,10 +24,10 @@ from tqdm import trange
 from augmentation.compose import Compose
 from common import AUGMENTATIONS, DATASETS, SAMPLE_RATE, UsageError, check_combination
 from datasets.audio import BadAudioError
-from datasets.base import AudioDataset
+from datasets.base import AsvScores, AudioDataset
 from feature_cache import FeatureCache
 from losses.base import BaseLoss
-from metrics import compute_eer, compute_eer_per_attack, compute_metrics
+from metrics import compute_eer, compute_eer_per_attack, compute_metrics, compute_min_tdcf, read_asv_scores
 from model import Countermeasure, build_model
 from parse_arguments import DEFAULT_DATASET, MODEL_FLAGS, component_list, parse_arguments
 from plots import plot_det_curve, plot_score_histogram
@@ -224,11 +224,51 @@ def evaluate(experiment: Experiment) -> tuple[dict, dict[str, ScoreTable]]:
         }
         for split, table in tables.items()
     }
+    for split, table in tables.items():
+        tdcf = min_tdcf(args, experiment.splits[split], split, table, experiment.logger)
+        if tdcf is not None:
+            metrics[split]["min_tdcf"] = tdcf
+    challenge = experiment.splits["eval"].submission_format
+    if challenge is not None:
+        tables["eval"].write_submission(experiment.run_dir / "scores" / f"eval_submission_{challenge}.txt", challenge)
     for split, values in metrics.items():
         with open(experiment.run_dir / f"eer_per_attack_{split}.csv", "w") as file:
             file.write("attack,eer_percent\n")
             file.writelines(f"{attack},{100 * eer:.4f}\n" for attack, eer in values["eer_per_attack"].items())
     return metrics, tables
+
+
+def asv_scores_of(args: argparse.Namespace, dataset: AudioDataset, split: str) -> AsvScores | None:
+    """Where the ASV scores of `split` are: --asv_scores for eval, else the corpus's official place."""
+    official = dataset.asv_scores.get(split)
+    if split == "eval" and args.asv_scores is not None:
+        variant = official.variant if official is not None else "2019"
+        return AsvScores(args.asv_scores, args.asv_protocol, "eval" if args.asv_protocol else None, variant)
+    if official is None:
+        return None
+    root = Path(args.data_root)
+    return official._replace(
+        scores=str(root / official.scores), protocol=official.protocol and str(root / official.protocol)
+    )
+
+
+def min_tdcf(args: argparse.Namespace, dataset: AudioDataset, split: str, table: ScoreTable, logger: logging.Logger) -> float | None:
+    """The min t-DCF of the split's scores with the organisers' ASV scores, when there are any."""
+    asv = asv_scores_of(args, dataset, split)
+    if asv is None:
+        return None
+    if not Path(asv.scores).is_file():
+        if split == "eval" and args.asv_scores is not None:
+            raise UsageError(f"--asv_scores {args.asv_scores} does not exist")
+        logger.info(f"{split}: no ASV scores at {asv.scores}, so no t-DCF")
+        return None
+    try:
+        target, nontarget, spoof = read_asv_scores(asv.scores, asv.protocol, asv.subset)
+        tdcf, _ = compute_min_tdcf(table.bonafide_scores, table.spoof_scores, target, nontarget, spoof, asv.variant)
+    except ValueError as error:
+        raise UsageError(f"the t-DCF of {split} with the ASV scores {asv.scores}: {error}") from None
+    logger.info(f"{split}: min t-DCF ({asv.variant}) {tdcf:.4f} with the ASV scores {asv.scores}")
+    return tdcf
 
 
 def results_table(metrics: dict) -> str:
@@ -241,6 +281,7 @@ def results_table(metrics: dict) -> str:
         )
     per_attack = metrics["eval"]["eer_per_attack"]
     lines.append("eval EER % per attack: " + ", ".join(f"{attack} {100 * eer:.2f}" for attack, eer in per_attack.items()))
+    lines.extend(f"{split} min t-DCF: {values['min_tdcf']:.4f}" for split, values in metrics.items() if "min_tdcf" in values)
     return "\n".join(lines)
 
 

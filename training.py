@@ -117,8 +117,17 @@ class ScoreTable:
     def spoof_scores(self) -> np.ndarray:
         return self.scores[self.labels != BONAFIDE]
 
+    def write_submission(self, path: Path, challenge: str) -> None:
+        """The scores in a challenge's submission format: "2021" (`utt_id score` lines) or
+        "asvspoof5" (a header `filename<TAB>cm-score`, then one line per trial)."""
+        header, separator = {"2021": ("", " "), "asvspoof5": ("filename\tcm-score\n", "\t")}[challenge]
+        with open(path, "w") as file:
+            file.write(header)
+            file.writelines(f"{utt_id}{separator}{float(score)!r}\n" for utt_id, score in zip(self.utt_ids, self.scores))
+
     def write(self, path: Path) -> None:
-        """Lines `utt_id attack label score`; attack `-` for bona fide, label bonafide/spoof."""
+        """Lines `utt_id attack label score`; attack `-` for bona fide, label bonafide/spoof (the
+        ASVspoof 2019 CM score file, which its evaluation package reads)."""
         with open(path, "w") as file:
             for utt_id, attack, label, score in zip(self.utt_ids, self.attacks, self.labels, self.scores):
                 file.write(f"{utt_id} {attack or '-'} {LABEL_NAMES[int(label)]} {float(score)!r}\n")

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Sequence
 
 from common import UsageError
-from datasets.base import PairDataset, Utterance
+from datasets.base import AsvScores, PairDataset, Utterance
 from datasets.corpus import (
     FileDataset,
     check_split,
@@ -75,8 +75,16 @@ def read_asvspoof2019_la(split: str, data_root: Path) -> tuple[list[Utterance], 
     return utterances, protocol
 
 
+LA2019_ASV_SCORES = {
+    split: AsvScores(f"LA/ASVspoof2019_LA_asv_scores/ASVspoof2019.LA.asv.{split}.gi.trl.scores.txt", None, None, "2019")
+    for split in ("dev", "eval")
+}
+
+
 class ASVspoof2019LADataset_single(FileDataset):
     """ASVspoof 2019 LA (train/dev/eval) under <data_root>/LA/, one utterance per trial."""
+
+    asv_scores = LA2019_ASV_SCORES
 
     def __init__(self, split: str, data_root: str | Path) -> None:
         check_split("ASVspoof 2019 LA", split)
@@ -133,6 +141,7 @@ class _ASVspoof2021(FileDataset):
     """ASVspoof 2021 `TRACK`: train/dev from ASVspoof 2019 LA, eval from the 2021 eval audio and keys."""
 
     TRACK = ""
+    submission_format = "2021"
 
     def __init__(self, split: str, data_root: str | Path, subsets: Sequence[str] | None = ("eval",)) -> None:
         check_split(f"ASVspoof 2021 {self.TRACK}", split)
@@ -146,6 +155,10 @@ class ASVspoof2021LADataset_single(_ASVspoof2021):
     """ASVspoof 2021 LA eval (eval subset of keys/LA), trained on ASVspoof 2019 LA train/dev."""
 
     TRACK = "LA"
+    asv_scores = {
+        "dev": LA2019_ASV_SCORES["dev"],
+        "eval": AsvScores("keys/LA/ASV/ASVTorch_Kaldi/score.txt", "keys/LA/ASV/trial_metadata.txt", "eval", "2021"),
+    }
 
 
 class ASVspoof2021LADataset_pair(PairDataset, ASVspoof2021LADataset_single):
@@ -185,6 +198,8 @@ def asvspoof5_protocol(split: str, data_root: Path) -> Path:
 
 class ASVspoof5Dataset_single(FileDataset):
     """ASVspoof 5 track 1 (train/dev/eval) under <data_root>/ASVspoof5/, one utterance per trial."""
+
+    submission_format = "asvspoof5"
 
     def __init__(self, split: str, data_root: str | Path) -> None:
         check_split("ASVspoof 5", split)

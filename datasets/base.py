@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 import torch
@@ -82,6 +82,15 @@ def fit_length(wave: np.ndarray, max_len: int, rng: np.random.Generator) -> np.n
     return np.tile(wave, -(-max_len // length))[:max_len]
 
 
+class AsvScores(NamedTuple):
+    """Where the organisers' ASV scores of a split lie (under data_root), for the t-DCF."""
+
+    scores: str
+    protocol: str | None
+    subset: str | None
+    variant: str
+
+
 class AudioDataset(Dataset):
     """A split of a corpus: a list of utterances and a way to read each wave.
 
@@ -95,6 +104,12 @@ class AudioDataset(Dataset):
     training: TrainingConfig | None = None
     epoch: int = 0
     _on_bad_audio: str = "error"
+    # the official evaluation, per split: the organisers' ASV scores for the t-DCF, as
+    # (score file, ASV protocol or None, key subset or None, t-DCF variant), paths under data_root
+    asv_scores: dict[str, AsvScores] = {}
+    # the challenge's submission format of the eval scores: "2021" (`utt_id score`), "asvspoof5"
+    # (`filename<TAB>cm-score` with a header) or None (the score file is already the format)
+    submission_format: str | None = None
 
     def __init__(self, utterances: Sequence[Utterance]) -> None:
         self.utterances = list(utterances)

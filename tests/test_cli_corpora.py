@@ -2,11 +2,13 @@
 layout as flac), bad audio handled both ways, and training-time crops and augmentation."""
 import json
 
+import numpy as np
 import pytest
 import soundfile
 
 from common import SAMPLE_RATE
 from datasets.synthetic import SyntheticDataset
+from metrics import compute_min_tdcf, read_asv_scores
 from train_and_eval import main
 
 PROTOCOLS = {"train": "train.trn", "dev": "dev.trl", "eval": "eval.trl"}
@@ -60,12 +62,7 @@ def test_seed_command_with_lfcc_on_the_2019_la_layout(head, tmp_path, la2019_roo
 @pytest.fixture
 def corrupt_root(la2019_root, tmp_path):
     """The fake corpus with one dev file (every dev file is read each epoch) replaced by bytes that are not audio."""
-    root = tmp_path / "corrupt"
-    for path in la2019_root.rglob("*"):
-        if path.is_file():
-            target = root / path.relative_to(la2019_root)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.symlink_to(path)
+    root = linked_copy(la2019_root, tmp_path / "corrupt")
     broken = sorted((root / "LA" / "ASVspoof2019_LA_dev" / "flac").glob("*.flac"))[0]
     broken.unlink()
     broken.write_bytes(b"not a flac file")
@@ -93,3 +90,31 @@ def test_crops_and_augmentation_train_and_are_recorded(tmp_path, la2019_root, ca
     row = (tmp_path / "results.csv").read_text().splitlines()[1]
     assert "augment=rawboost+noise" in row and "max_len=1.5" in row
     assert "frozen extractor" in (tmp_path / "run" / "train.log").read_text()
+
+
+def linked_copy(source, target):
+    """`target` holding symbolic links to every file of `source`."""
+    for path in source.rglob("*"):
+        if path.is_file():
+            link = target / path.relative_to(source)
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(path)
+    return target
+
+
+def test_min_tdcf_with_the_organisers_asv_scores_in_their_place(tmp_path, la2019_root, capsys):
+    root = linked_copy(la2019_root, tmp_path / "with_asv")
+    generator = np.random.default_rng(0)
+    lines = [f"bonafide target {score}" for score in generator.normal(3, 1, 50)]
+    lines += [f"bonafide nontarget {score}" for score in generator.normal(-3, 1, 200)]
+    lines += [f"A01 spoof {score}" for score in generator.normal(1, 1, 100)]
+    asv_file = root / "LA" / "ASVspoof2019_LA_asv_scores" / "ASVspoof2019.LA.asv.eval.gi.trl.scores.txt"
+    asv_file.parent.mkdir(parents=True)
+    asv_file.write_text("\n".join(lines) + "\n")
+    metrics = run(tmp_path, root, capsys, "--dataset", "ASVspoof2019LADataset_single")
+    scores = [line.split() for line in (tmp_path / "run" / "scores" / "eval.txt").read_text().splitlines()]
+    bonafide = [float(s) for _, _, key, s in scores if key == "bonafide"]
+    spoof = [float(s) for _, _, key, s in scores if key == "spoof"]
+    expected, _ = compute_min_tdcf(bonafide, spoof, *read_asv_scores(asv_file), variant="2019")
+    assert metrics["eval"]["min_tdcf"] == pytest.approx(expected) and "min_tdcf" not in metrics["dev"]
+    assert "dev: no ASV scores at" in (tmp_path / "run" / "train.log").read_text()

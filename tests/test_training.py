@@ -26,3 +26,11 @@ def test_score_file_lines(tmp_path):
     assert (utt_id, attack, label) == ("u2", "A01", "spoof") and float(score) == -1.0 / 3
     np.testing.assert_array_equal(table.bonafide_scores, [0.5])
     np.testing.assert_array_equal(table.spoof_scores, [-1.0 / 3])
+
+
+def test_submission_formats(tmp_path):
+    table = ScoreTable(["E_1", "E_2"], [None, "A07"], np.array([BONAFIDE, SPOOF]), np.array([1.5, -0.25]))
+    table.write_submission(tmp_path / "la21.txt", "2021")
+    assert (tmp_path / "la21.txt").read_text() == "E_1 1.5\nE_2 -0.25\n"
+    table.write_submission(tmp_path / "asv5.tsv", "asvspoof5")
+    assert (tmp_path / "asv5.tsv").read_text() == "filename\tcm-score\nE_1\t1.5\nE_2\t-0.25\n"
