@@ -214,6 +214,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument(
         "--checkpoint", default=None, metavar="FILE", help="a checkpoint written by a run (runs/<run>/checkpoints/best.pt)"
     )
+    evaluation.add_argument(
+        "--score_folder",
+        default=None,
+        metavar="DIR",
+        help="with --eval_only: score every audio file under DIR instead of a dataset (scores/folder.txt)",
+    )
 
     output = parser.add_argument_group("outputs")
     output.add_argument("--output_dir", default=None, help="run directory (default: <runs_dir>/<time>_<run name>); must not exist yet")
@@ -322,6 +328,8 @@ def resolve_hyper_parameters(args: argparse.Namespace) -> dict[str, dict]:
 
 def check_evaluation_only(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     """--eval_only needs --checkpoint, and takes the model from it: no model flag may be given."""
+    if args.score_folder is not None and not args.eval_only:
+        raise UsageError("--score_folder scores with a trained model; add --eval_only --checkpoint runs/<run>/checkpoints/best.pt")
     if not args.eval_only:
         raise UsageError("--checkpoint is read with --eval_only (training always starts from scratch); add --eval_only")
     if args.checkpoint is None:
@@ -343,7 +351,7 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if args.list:
         return args
-    if args.eval_only or args.checkpoint is not None:
+    if args.eval_only or args.checkpoint is not None or args.score_folder is not None:
         check_evaluation_only(args, parser)
         return args
     args.dataset = args.dataset or DEFAULT_DATASET

@@ -22,9 +22,10 @@ import torch
 from tqdm import trange
 
 from augmentation.compose import Compose
-from common import AUGMENTATIONS, DATASETS, SAMPLE_RATE, UsageError, check_combination
+from common import AUGMENTATIONS, CLASSIFIERS, DATASETS, SAMPLE_RATE, UsageError, check_combination
 from datasets.audio import BadAudioError
 from datasets.base import AsvScores, AudioDataset
+from datasets.folder import FolderDataset
 from feature_cache import FeatureCache
 from losses.base import BaseLoss
 from metrics import compute_eer, compute_eer_per_attack, compute_metrics, compute_min_tdcf, read_asv_scores
@@ -81,6 +82,30 @@ def adopt_checkpoint(args: argparse.Namespace, checkpoint: dict) -> None:
         setattr(args, flag, saved[flag])
     args.dataset = args.dataset or saved.get("dataset", DEFAULT_DATASET)
     check_combination(args.extractor, args.processor, args.classifier, args.losses, args.miner, args.dataset)
+    if args.score_folder is not None and getattr(CLASSIFIERS[args.classifier], "pair_input", False):
+        raise UsageError(
+            f"--score_folder: the checkpoint's --classifier {args.classifier} needs a bona fide reference for each "
+            "trial, which a folder of recordings does not have"
+        )
+
+
+def score_folder(experiment: Experiment) -> None:
+    """Scores every audio file under --score_folder into scores/folder.txt (`path score` lines)."""
+    args = experiment.args
+    folder = FolderDataset(args.score_folder)
+    folder.on_bad_audio = args.on_bad_audio
+    skipped: set[str] = set()
+    table = score_dataset(
+        experiment.model, experiment.loss, scoring_loader(folder, args.batch_size, args.num_workers),
+        experiment.device, None, "folder", skipped,
+    )
+    (experiment.run_dir / "scores").mkdir()
+    with open(experiment.run_dir / "scores" / "folder.txt", "w") as file:
+        file.writelines(f"{utt_id} {float(score)!r}\n" for utt_id, score in zip(table.utt_ids, table.scores))
+    experiment.logger.info(
+        f"scored {len(table.utt_ids)} files of {args.score_folder} into {experiment.run_dir / 'scores' / 'folder.txt'}"
+        + (f"; skipped as bad audio: {' '.join(sorted(skipped))}" if skipped else "")
+    )
 
 
 def load_splits(args: argparse.Namespace, splits_wanted: Sequence[str] = SPLITS) -> dict[str, AudioDataset]:
@@ -309,10 +334,11 @@ def finish_wandb(wandb_run, metrics: dict, run_dir: Path) -> None:
     wandb_run.finish()
 
 
-def run(args: argparse.Namespace, run_dir: Path, started: float, checkpoint: dict | None = None) -> dict:
+def run(args: argparse.Namespace, run_dir: Path, started: float, checkpoint: dict | None = None) -> dict | None:
     """Everything after the checks, inside the new run directory; returns the results row.
 
-    With a `checkpoint` (--eval_only) the model is restored from it instead of trained.
+    With a `checkpoint` (--eval_only) the model is restored from it instead of trained; with
+    --score_folder too, the folder is scored and there is no results row (None).
     """
     logger = setup_logger(run_dir)
     config = write_config(run_dir, args)
@@ -323,6 +349,12 @@ def run(args: argparse.Namespace, run_dir: Path, started: float, checkpoint: dic
         model.load_trainable_state_dict(checkpoint["model"])
         loss.load_state_dict(checkpoint["loss"])
         logger.info(f"evaluation only, with {args.checkpoint} (epoch {checkpoint['epoch']})")
+    model.to(device)
+    loss.to(device)
+    if args.score_folder is not None:
+        experiment = Experiment(args, run_dir, logger, device, {}, model, loss, caches={}, wandb_run=None)
+        score_folder(experiment)
+        return None
     splits = load_splits(args, SPLITS if checkpoint is None else ("dev", "eval"))
     logger.info(
         f"run {run_dir}: {args.dataset} ({', '.join(f'{s} {len(d)}' for s, d in splits.items())} utterances), "
@@ -332,8 +364,6 @@ def run(args: argparse.Namespace, run_dir: Path, started: float, checkpoint: dic
         if dataset.pairs:
             logger.info(f"{split} references: {dataset.pair_summary()}")
     varying_train = checkpoint is None and configure_training(args, splits["train"])
-    model.to(device)
-    loss.to(device)
     experiment = Experiment(
         args, run_dir, logger, device, splits, model, loss,
         caches=feature_caches(args, model, logger, varying_train),
@@ -394,8 +424,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TrainingDiverged as error:
         print(f"train_and_eval.py: training diverged: {error} (the log is in {run_dir}; no results row)", file=sys.stderr)
         return 1
-    append_result(results_csv, row)
-    print(f"run directory: {run_dir}\nresults row appended to {results_csv}")
+    if row is not None:
+        append_result(results_csv, row)
+    print(f"run directory: {run_dir}" + (f"\nresults row appended to {results_csv}" if row is not None else ""))
     return 0
 
 

@@ -1,22 +1,36 @@
 """--eval_only: a trained model scores a dataset again, identically, without training."""
-import pytest
+import shutil
 
-from common import UsageError
+import numpy as np
+import pytest
+import soundfile
+
+from common import SAMPLE_RATE, UsageError
+from datasets.synthetic import SyntheticDataset
 from parse_arguments import parse_arguments
 from train_and_eval import main
 
 SHORT_RUN = ["--limit", "60", "-ep", "2", "--classifier", "EmbeddingFF", "--loss", "ArcFace", "--margin", "0.3"]
 
 
-def test_eval_only_reproduces_the_scores_of_the_run(data_root, tmp_path, capsys):
+@pytest.fixture(scope="module")
+def trained(data_root, tmp_path_factory):
+    """The run directory of a short training run."""
+    run_dir = tmp_path_factory.mktemp("trained") / "train"
+    code = main([*SHORT_RUN, "--data_root", str(data_root), "--results_csv", str(run_dir.parent / "results.csv"),
+                 "--output_dir", str(run_dir)])
+    assert code == 0
+    return run_dir
+
+
+def test_eval_only_reproduces_the_scores_of_the_run(trained, data_root, tmp_path, capsys):
     common = ["--data_root", str(data_root), "--results_csv", str(tmp_path / "results.csv")]
-    assert main([*SHORT_RUN, *common, "--output_dir", str(tmp_path / "train")]) == 0, capsys.readouterr().err
-    checkpoint = tmp_path / "train" / "checkpoints" / "best.pt"
+    shutil.copy(trained.parent / "results.csv", tmp_path / "results.csv")
+    checkpoint = trained / "checkpoints" / "best.pt"
     code = main(["--eval_only", "--checkpoint", str(checkpoint), "--limit", "60", *common, "--output_dir", str(tmp_path / "eval")])
     assert code == 0, capsys.readouterr().err
     for split in ("dev", "eval"):
-        trained = (tmp_path / "train" / "scores" / f"{split}.txt").read_text()
-        assert (tmp_path / "eval" / "scores" / f"{split}.txt").read_text() == trained
+        assert (tmp_path / "eval" / "scores" / f"{split}.txt").read_text() == (trained / "scores" / f"{split}.txt").read_text()
     assert not (tmp_path / "eval" / "checkpoints").exists()
     rows = (tmp_path / "results.csv").read_text().splitlines()
     assert len(rows) == 3 and rows[1].split(",")[12:14] == rows[2].split(",")[12:14]
@@ -42,3 +56,35 @@ def test_a_missing_or_foreign_checkpoint_exits_2(tmp_path, capsys):
     (tmp_path / "text.pt").write_text("not a checkpoint")
     assert main(["--eval_only", "--checkpoint", str(tmp_path / "text.pt")]) == 2
     assert "is not a checkpoint" in capsys.readouterr().err
+
+
+def test_score_folder_scores_every_audio_file_like_the_dataset_run(trained, data_root, tmp_path, capsys):
+    evaluation = SyntheticDataset("eval", data_root)
+    run_scores = {line.split()[0]: float(line.split()[3]) for line in (trained / "scores" / "eval.txt").read_text().splitlines()}
+    chosen = [u for u in evaluation.utterances if u.utt_id in run_scores][:3]
+    folder = tmp_path / "recordings"
+    (folder / "nested").mkdir(parents=True)
+    for index, utterance in enumerate(chosen):
+        where = folder / ("nested" if index else "") / f"{utterance.utt_id}.{'flac' if index else 'wav'}"
+        soundfile.write(where, evaluation.read_wave(utterance), SAMPLE_RATE, subtype="FLOAT" if index == 0 else "PCM_16")
+    (folder / "notes.txt").write_text("not audio")
+    code = main(["--eval_only", "--checkpoint", str(trained / "checkpoints" / "best.pt"), "--score_folder", str(folder),
+                 "--output_dir", str(tmp_path / "folder"), "--results_csv", str(tmp_path / "results.csv")])
+    assert code == 0, capsys.readouterr().err
+    lines = [line.split() for line in (tmp_path / "folder" / "scores" / "folder.txt").read_text().splitlines()]
+    assert [path for path, _ in lines] == sorted(
+        [f"{chosen[0].utt_id}.wav", f"nested/{chosen[1].utt_id}.flac", f"nested/{chosen[2].utt_id}.flac"]
+    )
+    scores = {path.split("/")[-1].split(".")[0]: float(score) for path, score in lines}
+    np.testing.assert_allclose(scores[chosen[0].utt_id], run_scores[chosen[0].utt_id], rtol=1e-5, atol=1e-5)
+    for utterance in chosen[1:]:  # 16-bit files: the same wave up to the Synthetic corpus's own int16 storage
+        np.testing.assert_allclose(scores[utterance.utt_id], run_scores[utterance.utt_id], rtol=1e-4, atol=1e-4)
+    assert not (tmp_path / "results.csv").exists()
+
+
+def test_score_folder_needs_eval_only_and_an_audio_folder(tmp_path, trained, capsys):
+    with pytest.raises(UsageError, match="add --eval_only"):
+        parse_arguments(["--score_folder", str(tmp_path)])
+    assert main(["--eval_only", "--checkpoint", str(trained / "checkpoints" / "best.pt"), "--score_folder", str(tmp_path),
+                 "--output_dir", str(tmp_path / "out")]) == 2
+    assert "holds no audio file" in capsys.readouterr().err and not (tmp_path / "out").exists()

@@ -1,0 +1,26 @@
+"""Every audio file under a folder, unlabelled: for scoring new recordings with a trained model."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from common import UsageError
+from datasets.base import Utterance
+from datasets.corpus import FileDataset
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
+UNLABELLED = -1  # neither BONAFIDE nor SPOOF: the trials of a folder have no key
+
+
+class FolderDataset(FileDataset):
+    """The audio files (wav, flac, ogg, mp3) under `folder`, recursively, in path order; utt_id is
+    the path relative to `folder` and every label is UNLABELLED."""
+
+    def __init__(self, folder: str | Path) -> None:
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise UsageError(f"--score_folder {folder} is not a folder; give the folder that holds the audio files")
+        files = sorted(path for path in folder.rglob("*") if path.suffix.lower() in AUDIO_SUFFIXES and path.is_file())
+        if not files:
+            raise UsageError(f"--score_folder {folder} holds no audio file ({', '.join(AUDIO_SUFFIXES)})")
+        utterances = [Utterance(str(path.relative_to(folder)), UNLABELLED, source=str(path)) for path in files]
+        super().__init__(utterances, folder)
