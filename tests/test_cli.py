@@ -5,6 +5,7 @@ import json
 import pytest
 
 from results import RESULTS_COLUMNS
+from train_and_eval import main
 
 SMOKE = ["--limit", "150", "-ep", "2", "--seed", "3"]
 
@@ -62,10 +63,16 @@ def test_same_seed_gives_the_same_scores_and_metrics(run_cli, tmp_path):
     assert outputs[0] == outputs[1]
 
 
+def test_the_refused_combination_exits_2_with_one_line_from_the_command_line(run_cli, tmp_path):
+    done = run_cli("--loss", "AdditiveAngularMargin", "--classifier", "FF")
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "use --classifier EmbeddingFF" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "runs").exists() and not (tmp_path / "results.csv").exists()
+
+
 @pytest.mark.parametrize(
     "arguments,message",
     [
-        (["--loss", "AdditiveAngularMargin", "--classifier", "FF"], "use --classifier EmbeddingFF"),
         (["--lr", "fast"], "--lr"),
         (["--loss", "NoSuchLoss"], "--loss"),
         (["--margin", "0.3"], "--margin does not apply"),
@@ -73,10 +80,17 @@ def test_same_seed_gives_the_same_scores_and_metrics(run_cli, tmp_path):
         (["-ep", "0"], "must be greater than 0"),
     ],
 )
-def test_user_mistakes_exit_2_with_one_line_and_write_nothing(run_cli, tmp_path, arguments, message):
-    done = run_cli(*arguments)
-    assert done.returncode == 2
-    assert done.stderr.count("\n") == 1 and message in done.stderr and "Traceback" not in done.stderr
+def test_user_mistakes_exit_2_with_one_line_and_write_nothing(tmp_path, monkeypatch, capsys, arguments, message):
+    """In-process (the subprocess test above covers the real command line): argparse's own errors
+    leave through SystemExit, ours through main's return value."""
+    monkeypatch.chdir(tmp_path)
+    try:
+        code = main(arguments)
+    except SystemExit as exit:
+        code = exit.code
+    error = capsys.readouterr().err
+    assert code == 2
+    assert error.count("\n") == 1 and message in error and "Traceback" not in error
     assert not (tmp_path / "runs").exists() and not (tmp_path / "results.csv").exists()
 
 
