@@ -50,6 +50,8 @@ class HyperParameter:
         """Raise UsageError when `value` is not allowed for `--name`."""
         if value is None:
             return
+        if isinstance(value, float) and (math.isnan(value) or (math.isinf(value) and self.interval is None)):
+            raise UsageError(f"--{name} {value} is not a finite number")
         allowed = self.allowed()
         if allowed is not None and value not in allowed:
             raise UsageError(f"--{name} {value} is not one of {', '.join(map(str, allowed))}")

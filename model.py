@@ -6,7 +6,7 @@ import argparse
 import torch
 from torch import nn
 
-from common import CLASSIFIERS, EXTRACTORS, LOSSES, MINERS, N_CLASSES, PROCESSORS
+from common import CLASSIFIERS, EXTRACTORS, LOSSES, MINERS, N_CLASSES, PROCESSORS, UsageError
 from losses.base import BaseLoss
 from losses.pml_adapter import PMLLoss
 from losses.weighted_sum import WeightedSumLoss
@@ -66,10 +66,13 @@ class Countermeasure(nn.Module):
 
     def load_trainable_state_dict(self, state: dict[str, torch.Tensor]) -> None:
         """Restores what trainable_state_dict saved; a frozen extractor keeps its pretrained weights."""
-        missing, unexpected = self.load_state_dict(state, strict=False)
+        try:
+            missing, unexpected = self.load_state_dict(state, strict=False)
+        except RuntimeError as error:  # tensors of other shapes
+            raise UsageError(f"the checkpoint does not fit the model built from its arguments: {str(error).splitlines()[-1].strip()}") from None
         missing = [key for key in missing if not (self.extractor_is_frozen and key.startswith("extractor."))]
         if missing or unexpected:
-            raise RuntimeError(f"checkpoint does not fit the model: missing {missing}, unexpected {unexpected}")
+            raise UsageError(f"the checkpoint does not fit the model built from its arguments: missing {missing}, unexpected {unexpected}")
 
 
 def build_model(args: argparse.Namespace) -> tuple[Countermeasure, BaseLoss]:

@@ -8,6 +8,7 @@ resolved values per stage, or raises UsageError.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from typing import NoReturn, Sequence
@@ -31,6 +32,8 @@ MODEL_STAGES = ("extractor", "processor", "classifier")
 DEFAULT_DATASET = "Synthetic"
 # what a checkpoint fixes: with --eval_only these come from it and may not be given
 MODEL_FLAGS = ("extractor", "extractor_path", "finetune", "extractor_lr", "processor", "classifier", "loss", "loss_weights", "miner")
+TRAINING_FLAGS = ("lr", "weight_decay", "num_epochs", "seed", "max_len", "augment")
+MIN_MAX_LEN = 0.1  # seconds: every front-end has whole frames in a crop this long
 DEFAULT_EXTRACTOR_LR = 1e-6
 
 
@@ -49,6 +52,8 @@ def number(kind: type, allow_zero: bool = False):
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a {kind.__name__}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{text} is not a finite number")
         if value < 0 or (value == 0 and not allow_zero):
             raise argparse.ArgumentTypeError(f"{text} must be {'at least 0' if allow_zero else 'greater than 0'}")
         return value
@@ -326,6 +331,16 @@ def resolve_hyper_parameters(args: argparse.Namespace) -> dict[str, dict]:
     return resolved
 
 
+def check_asv_flags(args: argparse.Namespace) -> None:
+    """--asv_scores and --asv_protocol name files; --asv_protocol keys an --asv_scores file."""
+    if args.asv_protocol is not None and args.asv_scores is None:
+        raise UsageError("--asv_protocol keys the file given to --asv_scores; add --asv_scores")
+    for flag in ("asv_scores", "asv_protocol"):
+        path = getattr(args, flag)
+        if path is not None and not os.path.isfile(path):
+            raise UsageError(f"--{flag} {path} is not a file")
+
+
 def check_evaluation_only(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     """--eval_only needs --checkpoint, and takes the model from it: no model flag may be given."""
     if args.score_folder is not None and not args.eval_only:
@@ -334,9 +349,12 @@ def check_evaluation_only(args: argparse.Namespace, parser: argparse.ArgumentPar
         raise UsageError("--checkpoint is read with --eval_only (training always starts from scratch); add --eval_only")
     if args.checkpoint is None:
         raise UsageError("--eval_only scores with a trained model; give --checkpoint runs/<run>/checkpoints/best.pt")
-    given = [flag for flag in (*MODEL_FLAGS, *component_flags()) if getattr(args, flag) != parser.get_default(flag)]
+    given = [
+        flag for flag in (*MODEL_FLAGS, *TRAINING_FLAGS, *component_flags()) if getattr(args, flag) != parser.get_default(flag)
+    ]
     if given:
         raise UsageError(f"--{given[0]} comes from the checkpoint with --eval_only; drop it")
+    check_asv_flags(args)
 
 
 def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -362,7 +380,12 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args.augmentations = augmentation_names(args)
     if args.max_len is not None and args.max_len > 600:
         raise UsageError(f"--max_len is in seconds (for example 4); {args.max_len:g} s looks like a number of samples")
+    if args.max_len is not None and args.max_len < MIN_MAX_LEN:
+        raise UsageError(f"--max_len {args.max_len:g} s is too short for whole frames; give at least {MIN_MAX_LEN} s")
+    check_asv_flags(args)
     args.hyper_parameters = resolve_hyper_parameters(args)
+    for name, values in args.hyper_parameters["augmentation"].items():
+        AUGMENTATIONS[name](**values)  # their constructors refuse inconsistent values (UsageError)
     return args
 
 

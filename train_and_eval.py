@@ -8,7 +8,6 @@ args -> data -> model -> train -> evaluate -> results; see `--help` and `--list`
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import logging
 import shutil
@@ -30,7 +29,7 @@ from feature_cache import FeatureCache
 from losses.base import BaseLoss
 from metrics import compute_eer, compute_eer_per_attack, compute_metrics, compute_min_tdcf, read_asv_scores
 from model import Countermeasure, build_model
-from parse_arguments import DEFAULT_DATASET, MODEL_FLAGS, component_list, parse_arguments
+from parse_arguments import DEFAULT_DATASET, MODEL_FLAGS, TRAINING_FLAGS, build_parser, component_list, parse_arguments
 from plots import plot_det_curve, plot_score_histogram
 from results import (
     append_result,
@@ -76,10 +75,17 @@ def load_checkpoint(path: str) -> dict:
 
 
 def adopt_checkpoint(args: argparse.Namespace, checkpoint: dict) -> None:
-    """Takes the model's arguments from the checkpoint (and its dataset, unless --dataset is given)."""
+    """Takes the model's and the training's arguments from the checkpoint (and its dataset, unless
+    --dataset is given); a flag newer than the checkpoint takes its default."""
     saved = checkpoint["arguments"]
-    for flag in (*MODEL_FLAGS, "losses", "hyper_parameters"):
-        setattr(args, flag, saved[flag])
+    defaults = build_parser()
+    try:
+        for flag in (*MODEL_FLAGS, *TRAINING_FLAGS):
+            setattr(args, flag, saved.get(flag, defaults.get_default(flag)))
+        args.losses, args.hyper_parameters = saved["losses"], {"miner": {}, "augmentation": {}, **saved["hyper_parameters"]}
+    except (KeyError, TypeError) as error:
+        raise UsageError(f"--checkpoint {args.checkpoint} lacks the run's arguments ({error}); was it written by this tool?") from None
+    args.augmentations = list(args.hyper_parameters["augmentation"])
     args.dataset = args.dataset or saved.get("dataset", DEFAULT_DATASET)
     check_combination(args.extractor, args.processor, args.classifier, args.losses, args.miner, args.dataset)
     if args.score_folder is not None and getattr(CLASSIFIERS[args.classifier], "pair_input", False):
@@ -90,7 +96,7 @@ def adopt_checkpoint(args: argparse.Namespace, checkpoint: dict) -> None:
 
 
 def score_folder(experiment: Experiment) -> None:
-    """Scores every audio file under --score_folder into scores/folder.txt (`path score` lines)."""
+    """Scores every audio file under --score_folder into scores/folder.txt (`path<TAB>score` lines)."""
     args = experiment.args
     folder = FolderDataset(args.score_folder)
     folder.on_bad_audio = args.on_bad_audio
@@ -101,7 +107,7 @@ def score_folder(experiment: Experiment) -> None:
     )
     (experiment.run_dir / "scores").mkdir()
     with open(experiment.run_dir / "scores" / "folder.txt", "w") as file:
-        file.writelines(f"{utt_id} {float(score)!r}\n" for utt_id, score in zip(table.utt_ids, table.scores))
+        file.writelines(f"{utt_id}\t{float(score)!r}\n" for utt_id, score in zip(table.utt_ids, table.scores))
     experiment.logger.info(
         f"scored {len(table.utt_ids)} files of {args.score_folder} into {experiment.run_dir / 'scores' / 'folder.txt'}"
         + (f"; skipped as bad audio: {' '.join(sorted(skipped))}" if skipped else "")
@@ -212,7 +218,8 @@ def train(experiment: Experiment) -> int:
         }
         torch.save(state, checkpoints / "last.pt")
         if dev_eer < best_eer:
-            best_epoch, best_eer, best_state = epoch, dev_eer, copy.deepcopy(state)
+            best_epoch, best_eer = epoch, dev_eer
+            best_state = {part: {key: value.detach().cpu().clone() for key, value in state[part].items()} for part in ("model", "loss")}
             torch.save(state, checkpoints / "best.pt")
     model.load_trainable_state_dict(best_state["model"])
     loss.load_state_dict(best_state["loss"])
@@ -245,7 +252,7 @@ def evaluate(experiment: Experiment) -> tuple[dict, dict[str, ScoreTable]]:
     metrics = {
         split: {
             **compute_metrics(table.bonafide_scores, table.spoof_scores, decision_threshold=dev_threshold),
-            "eer_per_attack": compute_eer_per_attack(table.scores, table.labels, [attack or "-" for attack in table.attacks]),
+            "eer_per_attack": compute_eer_per_attack(table.scores, table.labels, table.attack_names),
         }
         for split, table in tables.items()
     }
@@ -399,6 +406,17 @@ def run(args: argparse.Namespace, run_dir: Path, started: float, checkpoint: dic
     return results_row(args, run_dir, metrics, best_epoch, wall_seconds)
 
 
+def discard_run_dir(run_dir: Path | None) -> str:
+    """Removes a run directory left by a mistake, unless training already saved checkpoints there;
+    returns what to add to the error message."""
+    if run_dir is None:
+        return ""
+    if any((run_dir / "checkpoints").glob("*.pt")):
+        return f" (the checkpoints of the training are kept in {run_dir / 'checkpoints'}: score them with --eval_only)"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    return ""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     started = time.time()
     run_dir = None
@@ -416,10 +434,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_dir = create_run_dir(args)
         row = run(args, run_dir, started, checkpoint)
     except (UsageError, BadAudioError) as error:
-        if run_dir is not None:
-            shutil.rmtree(run_dir, ignore_errors=True)
         fix = "; fix or remove the file, or pass --on_bad_audio skip" if isinstance(error, BadAudioError) else ""
-        print(f"train_and_eval.py: error: {error}{fix}", file=sys.stderr)
+        print(f"train_and_eval.py: error: {error}{fix}{discard_run_dir(run_dir)}", file=sys.stderr)
         return 2
     except TrainingDiverged as error:
         print(f"train_and_eval.py: training diverged: {error} (the log is in {run_dir}; no results row)", file=sys.stderr)

@@ -110,6 +110,12 @@ class ScoreTable:
     scores: np.ndarray
 
     @property
+    def attack_names(self) -> list[str]:
+        """The attack of each trial as written in score files: `-` for bona fide, `spoof` for a
+        spoof trial without an attack id."""
+        return [attack or ("-" if label == BONAFIDE else "spoof") for attack, label in zip(self.attacks, self.labels)]
+
+    @property
     def bonafide_scores(self) -> np.ndarray:
         return self.scores[self.labels == BONAFIDE]
 
@@ -129,8 +135,8 @@ class ScoreTable:
         """Lines `utt_id attack label score`; attack `-` for bona fide, label bonafide/spoof (the
         ASVspoof 2019 CM score file, which its evaluation package reads)."""
         with open(path, "w") as file:
-            for utt_id, attack, label, score in zip(self.utt_ids, self.attacks, self.labels, self.scores):
-                file.write(f"{utt_id} {attack or '-'} {LABEL_NAMES[int(label)]} {float(score)!r}\n")
+            for utt_id, attack, label, score in zip(self.utt_ids, self.attack_names, self.labels, self.scores):
+                file.write(f"{utt_id} {attack} {LABEL_NAMES[int(label)]} {float(score)!r}\n")
 
 
 @torch.no_grad()

@@ -14,13 +14,13 @@ MAX_DENOMINATOR = 1000  # a factor is applied as the nearest ratio p/q with q <=
 
 
 def parse_factors(factors: str | Sequence[float]) -> tuple[float, ...]:
-    """Speed factors from "0.9,1.0,1.1" or a sequence of numbers; each must be > 0."""
+    """Speed factors from "0.9,1.0,1.1" or a sequence of numbers; each in [0.5, 2]."""
     try:
         values = tuple(float(factor) for factor in (factors.split(",") if isinstance(factors, str) else factors))
     except ValueError:
         raise UsageError(f"--speed_factors {factors} is not a comma-separated list of numbers") from None
-    if not values or min(values) <= 0:
-        raise UsageError(f"--speed_factors {factors}: give one or more factors, each greater than 0")
+    if not values or not all(0.5 <= value <= 2 for value in values):
+        raise UsageError(f"--speed_factors {factors}: give one or more factors, each between 0.5 and 2")
     return values
 
 

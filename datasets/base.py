@@ -237,12 +237,13 @@ class PairDataset:
 
     Put it before an AudioDataset subclass: `class X_pair(PairDataset, X_single)`. The reference
     of an utterance is
-    - a bona fide utterance of its speaker in this split, never the utterance itself when the
-      speaker has another one;
-    - the utterance itself when it is its speaker's only bona fide utterance (counted in
-      `pair_self_references`);
-    - a bona fide utterance of the whole split when its speaker has none here or is None
-      (counted in `pair_fallbacks`, for the log; see pair_summary).
+    - a bona fide utterance of its speaker in this split, never the utterance itself;
+    - a bona fide utterance of the whole split (another one) when its speaker has none here, is
+      None, or has only the utterance itself (counted in `pair_fallbacks`, for the log; see
+      pair_summary): a trial compared with itself would give the pair heads a zero difference,
+      which gives its label away;
+    - the utterance itself only when it is the split's one bona fide utterance (counted in
+      `pair_self_references`).
     The choice is a fixed function of (pair_seed, utt_id) and of the split's bona fide utterances:
     the same in every epoch, every DataLoader worker and every run with the same seed. After
     limit() the references are picked again among the kept utterances only.
@@ -279,7 +280,7 @@ class PairDataset:
         for u in utterances:
             pool = by_speaker.get(u.speaker) if u.speaker is not None else None
             mine = u.label == BONAFIDE
-            if pool:
+            if pool and (len(pool) > 1 or not mine):
                 reference = _pick(pool, position_in_speaker.get(u.utt_id) if mine else None, self.pair_seed, u.utt_id)
             else:
                 fallbacks += 1
@@ -298,10 +299,10 @@ class PairDataset:
         """One line for the run log: how the references were found."""
         total = len(self.utterances)  # type: ignore[attr-defined]
         return (
-            f"{total} pairs: {total - self.pair_fallbacks} with a bona fide reference of the same speaker "
-            f"({self.pair_self_references} of them the utterance itself, its speaker's only bona fide one), "
-            f"{self.pair_fallbacks} with a bona fide reference from the whole split (speaker unknown or without "
-            "bona fide utterances in the split)"
+            f"{total} pairs: {total - self.pair_fallbacks} with a bona fide reference of the same speaker, "
+            f"{self.pair_fallbacks} with one from the whole split (speaker unknown, or without another bona fide "
+            f"utterance in the split), {self.pair_self_references} with the utterance itself (the split's only "
+            "bona fide one)"
         )
 
 
@@ -366,5 +367,5 @@ def collate_batch(items: Sequence[dict | SkippedItem | None]) -> Batch:
     )
     if pairs == {True}:
         batch.ref_wave, batch.ref_lengths = _pad([item["ref_wave"] for item in kept])
-        batch.ref_utt_ids = [item.get("ref_utt_id") for item in kept]
+        batch.ref_utt_ids = [item["ref_utt_id"] for item in kept]
     return batch

@@ -97,10 +97,18 @@ def split_lines(path: Path, n_columns: int | Sequence[int], layout: str) -> Iter
 class FileDataset(AudioDataset):
     """A split whose utterances name audio files (`source`), read with read_audio."""
 
+    utt_ids_in_score_files = True  # space-separated score files: utt_ids must be single words
+
     def __init__(self, utterances: Sequence[Utterance], protocol: Path | Sequence[Path]) -> None:
         utterances = list(utterances)
         seen: set[str] = set()
         for utterance in utterances:
+            if self.utt_ids_in_score_files and (not utterance.utt_id or any(c.isspace() for c in utterance.utt_id)):
+                names = ", ".join(map(str, [protocol] if isinstance(protocol, Path) else protocol))
+                raise UsageError(
+                    f"{names}: utterance id {utterance.utt_id!r} is empty or holds white space, which score files "
+                    "cannot carry; rename the file or give an utt_id column"
+                )
             if utterance.utt_id in seen:
                 names = ", ".join(map(str, [protocol] if isinstance(protocol, Path) else protocol))
                 raise UsageError(f"{names}: utterance {utterance.utt_id!r} is listed twice; every utt_id must be unique")

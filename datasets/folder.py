@@ -13,7 +13,10 @@ UNLABELLED = -1  # neither BONAFIDE nor SPOOF: the trials of a folder have no ke
 
 class FolderDataset(FileDataset):
     """The audio files (wav, flac, ogg, mp3) under `folder`, recursively, in path order; utt_id is
-    the path relative to `folder` and every label is UNLABELLED."""
+    the path relative to `folder` (spaces allowed: scores/folder.txt is tab-separated) and every
+    label is UNLABELLED."""
+
+    utt_ids_in_score_files = False
 
     def __init__(self, folder: str | Path) -> None:
         folder = Path(folder)

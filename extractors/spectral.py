@@ -58,6 +58,8 @@ class SpectralExtractor(nn.Module):
         self.dim = n_features * (3 if with_deltas else 1)
 
     def forward(self, wave: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if wave.shape[1] < N_FFT:  # a batch of utterances shorter than one frame: no valid frame
+            wave = nn.functional.pad(wave, (0, N_FFT - wave.shape[1]))
         frame_lengths = valid_frames(lengths)
         features = self.frame_transform(torchaudio.functional.preemphasis(wave, PRE_EMPHASIS)).transpose(1, 2)
         if self.with_deltas:

@@ -102,7 +102,7 @@ class SSLExtractor(nn.Module):
         try:
             with quiet_transformers():
                 model = transformers.AutoModel.from_pretrained(path or cls.model_id, local_files_only=True)
-        except (OSError, ValueError) as error:
+        except Exception as error:  # noqa: BLE001  (OSError, ValueError, SafetensorError, unpickling errors, ...)
             if path is not None:
                 raise UsageError(f"--extractor {name} --extractor_path {path}: cannot load the model ({first_line(error)})") from None
             raise UsageError(

@@ -118,3 +118,12 @@ def test_min_tdcf_with_the_organisers_asv_scores_in_their_place(tmp_path, la2019
     expected, _ = compute_min_tdcf(bonafide, spoof, *read_asv_scores(asv_file), variant="2019")
     assert metrics["eval"]["min_tdcf"] == pytest.approx(expected) and "min_tdcf" not in metrics["dev"]
     assert "dev: no ASV scores at" in (tmp_path / "run" / "train.log").read_text()
+
+
+def test_a_mistake_found_after_training_keeps_the_checkpoints(tmp_path, la2019_root, capsys):
+    root = linked_copy(la2019_root, tmp_path / "missing_eval_file")
+    missing = sorted((root / "LA" / "ASVspoof2019_LA_eval" / "flac").glob("*.flac"))[0]
+    missing.unlink()
+    error = run(tmp_path, root, capsys, "--dataset", "ASVspoof2019LADataset_single", expect=2)
+    assert missing.name in error and "checkpoints of the training are kept" in error
+    assert (tmp_path / "run" / "checkpoints" / "best.pt").is_file() and not (tmp_path / "results.csv").exists()

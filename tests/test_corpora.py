@@ -117,7 +117,8 @@ def test_asvspoof2019_la(tmp_path, variant):
     item = train[1]
     assert item["wave"].shape == (int(0.1 * SAMPLE_RATE),) and item["label"] == SPOOF
     if variant == "pair":
-        assert item["ref_utt_id"] == "LA_T_1138215" and train.pair_fallbacks == 1  # LA_0080 has no bona fide
+        # LA_0080 has no bona fide; LA_T_1138215, the split's only bona fide utterance, is its own reference
+        assert item["ref_utt_id"] == "LA_T_1138215" and train.pair_fallbacks == 2 and train.pair_self_references == 1
 
 
 def test_asvspoof2021_la_keeps_the_eval_subset(tmp_path):
@@ -142,7 +143,7 @@ def test_asvspoof2021_df(tmp_path):
     evaluation = CORPUS_DATASETS["ASVspoof2021DFDataset_pair"]("eval", tmp_path)
     assert summary(evaluation) == [("DF_E_2000026", SPOOF, "LA_0043", "A09"), ("DF_E_2000031", BONAFIDE, "VCC2TF1", None)]
     assert [u.codec for u in evaluation.utterances] == ["mp3m4a", "low_m4a"]
-    assert evaluation.pair_fallbacks == 1 and evaluation[0]["ref_utt_id"] == "DF_E_2000031"
+    assert evaluation.pair_fallbacks == 2 and evaluation.pair_self_references == 1 and evaluation[0]["ref_utt_id"] == "DF_E_2000031"
     assert CORPUS_DATASETS["ASVspoof2021DFDataset_single"]("train", tmp_path).utterances[0].utt_id == "LA_T_1138215"
 
 
@@ -168,7 +169,7 @@ def test_in_the_wild(tmp_path):
     assert wave.ndim == 1 and abs(wave.numel() - int(0.2 * SAMPLE_RATE)) <= 1
     assert CORPUS_DATASETS["InTheWildDataset_single"]("train", tmp_path).utterances[0].utt_id == "LA_T_1138215"
     pairs = CORPUS_DATASETS["InTheWildDataset_pair"]("eval", tmp_path)
-    assert [r.utt_id for r in pairs.references] == ["1", "1", "1"] and pairs.pair_fallbacks == 1
+    assert [r.utt_id for r in pairs.references] == ["1", "1", "1"] and pairs.pair_fallbacks == 2 == 2 * pairs.pair_self_references
 
 
 def test_protocol_dataset(tmp_path):
@@ -185,7 +186,7 @@ def test_protocol_dataset(tmp_path):
     batch = collate_batch([evaluation[0], evaluation[1]])
     assert batch.wave.shape[0] == 2 and batch.labels.tolist() == [SPOOF, BONAFIDE]
     pairs = CORPUS_DATASETS["ProtocolDataset_pair"]("train", tmp_path)
-    assert [r.utt_id for r in pairs.references] == ["real/a", "real/a", "real/a"] and pairs.pair_fallbacks == 1
+    assert [r.utt_id for r in pairs.references] == ["real/a", "real/a", "real/a"] and pairs.pair_fallbacks == 2 == 2 * pairs.pair_self_references
 
 
 # ----- missing corpora -----

@@ -4,6 +4,7 @@ import shutil
 import numpy as np
 import pytest
 import soundfile
+import torch
 
 from common import SAMPLE_RATE, UsageError
 from datasets.synthetic import SyntheticDataset
@@ -63,17 +64,17 @@ def test_score_folder_scores_every_audio_file_like_the_dataset_run(trained, data
     run_scores = {line.split()[0]: float(line.split()[3]) for line in (trained / "scores" / "eval.txt").read_text().splitlines()}
     chosen = [u for u in evaluation.utterances if u.utt_id in run_scores][:3]
     folder = tmp_path / "recordings"
-    (folder / "nested").mkdir(parents=True)
+    (folder / "nested dir").mkdir(parents=True)
     for index, utterance in enumerate(chosen):
-        where = folder / ("nested" if index else "") / f"{utterance.utt_id}.{'flac' if index else 'wav'}"
+        where = folder / ("nested dir" if index else "") / f"{utterance.utt_id}.{'flac' if index else 'wav'}"
         soundfile.write(where, evaluation.read_wave(utterance), SAMPLE_RATE, subtype="FLOAT" if index == 0 else "PCM_16")
     (folder / "notes.txt").write_text("not audio")
     code = main(["--eval_only", "--checkpoint", str(trained / "checkpoints" / "best.pt"), "--score_folder", str(folder),
                  "--output_dir", str(tmp_path / "folder"), "--results_csv", str(tmp_path / "results.csv")])
     assert code == 0, capsys.readouterr().err
-    lines = [line.split() for line in (tmp_path / "folder" / "scores" / "folder.txt").read_text().splitlines()]
+    lines = [line.split("\t") for line in (tmp_path / "folder" / "scores" / "folder.txt").read_text().splitlines()]
     assert [path for path, _ in lines] == sorted(
-        [f"{chosen[0].utt_id}.wav", f"nested/{chosen[1].utt_id}.flac", f"nested/{chosen[2].utt_id}.flac"]
+        [f"{chosen[0].utt_id}.wav", f"nested dir/{chosen[1].utt_id}.flac", f"nested dir/{chosen[2].utt_id}.flac"]
     )
     scores = {path.split("/")[-1].split(".")[0]: float(score) for path, score in lines}
     np.testing.assert_allclose(scores[chosen[0].utt_id], run_scores[chosen[0].utt_id], rtol=1e-5, atol=1e-5)
@@ -88,3 +89,20 @@ def test_score_folder_needs_eval_only_and_an_audio_folder(tmp_path, trained, cap
     assert main(["--eval_only", "--checkpoint", str(trained / "checkpoints" / "best.pt"), "--score_folder", str(tmp_path),
                  "--output_dir", str(tmp_path / "out")]) == 2
     assert "holds no audio file" in capsys.readouterr().err and not (tmp_path / "out").exists()
+
+
+def test_a_checkpoint_from_before_newer_flags_still_scores(trained, tmp_path, capsys):
+    checkpoint = torch.load(trained / "checkpoints" / "best.pt", weights_only=False)
+    for flag in ("extractor_path", "finetune", "extractor_lr", "max_len", "augment"):
+        del checkpoint["arguments"][flag]
+    del checkpoint["arguments"]["hyper_parameters"]["augmentation"]
+    torch.save(checkpoint, tmp_path / "old.pt")
+    code = main(["--eval_only", "--checkpoint", str(tmp_path / "old.pt"), "--limit", "60", "--data_root",
+                 checkpoint["arguments"]["data_root"], "--output_dir", str(tmp_path / "eval"), "--results_csv", str(tmp_path / "results.csv")])
+    assert code == 0, capsys.readouterr().err
+    assert (tmp_path / "eval" / "scores" / "eval.txt").read_text() == (trained / "scores" / "eval.txt").read_text()
+
+
+def test_training_flags_are_refused_with_eval_only():
+    with pytest.raises(UsageError, match="--num_epochs comes from the checkpoint"):
+        parse_arguments(["--eval_only", "--checkpoint", "x.pt", "-ep", "3"])

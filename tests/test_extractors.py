@@ -75,3 +75,9 @@ def test_lfcc_is_the_baseline_recipe_written_out():
     cepstra = log_energies @ dct.T
     hidden, _ = EXTRACTORS["LFCC"]()(wave, lengths)
     torch.testing.assert_close(hidden[0, 0, :, :20], cepstra, rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("name", ["LFCC", "MFCC", "LogSpec"])
+def test_a_batch_shorter_than_one_frame_has_no_valid_frame(name):
+    hidden, frame_lengths = EXTRACTORS[name]()(*waves_and_lengths([300, 100]))
+    assert frame_lengths.tolist() == [0, 0] and hidden.shape[2] == 1

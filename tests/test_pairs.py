@@ -41,19 +41,23 @@ def references(dataset) -> dict[str, Utterance]:
 def test_references_are_bona_fide_utterances_of_the_same_speaker_never_itself():
     dataset = InMemoryPairs(corpus())
     for utterance, reference in zip(dataset.utterances, dataset.references):
-        assert reference.label == BONAFIDE
-        if utterance.speaker in ("A", "B"):
+        assert reference.label == BONAFIDE and reference.utt_id != utterance.utt_id
+        if utterance.speaker == "A" or (utterance.speaker == "B" and utterance.label == SPOOF):
             assert reference.speaker == utterance.speaker
-        if utterance.speaker == "A":
-            assert reference.utt_id != utterance.utt_id
     chosen = {r.utt_id for u, r in zip(dataset.utterances, dataset.references) if u.speaker == "A"}
     assert len(chosen) > 1  # not always the same one
 
 
-def test_a_speakers_only_bona_fide_utterance_is_its_own_reference():
+def test_a_speakers_only_bona_fide_utterance_gets_another_speakers_not_itself():
     dataset = InMemoryPairs(corpus())
-    assert references(dataset)["u_8"].utt_id == "u_8"  # B's only bona fide utterance
-    assert dataset.pair_self_references == 1
+    assert references(dataset)["u_8"].speaker == "A"  # B's only bona fide utterance: compared with itself
+    assert dataset.pair_self_references == 0  # it would show a zero difference, giving its label away
+
+
+def test_the_splits_only_bona_fide_utterance_is_its_own_reference():
+    only = Utterance("u_0", BONAFIDE, "A", None, 100)
+    dataset = InMemoryPairs([only, Utterance("u_1", SPOOF, "A", "A01", 100)])
+    assert [r.utt_id for r in dataset.references] == ["u_0", "u_0"] and dataset.pair_self_references == 1
 
 
 def test_speakers_without_bona_fide_fall_back_to_the_whole_split_and_are_counted():
@@ -61,8 +65,8 @@ def test_speakers_without_bona_fide_fall_back_to_the_whole_split_and_are_counted
     bonafide = {u.utt_id for u in dataset.utterances if u.label == BONAFIDE}
     for utt_id in ("u_11", "u_12", "u_13"):  # speaker C (no bona fide) and the speakerless one
         assert references(dataset)[utt_id].utt_id in bonafide
-    assert dataset.pair_fallbacks == 3
-    assert "3 with a bona fide reference from the whole split" in dataset.pair_summary()
+    assert dataset.pair_fallbacks == 4  # and B's only bona fide utterance
+    assert "4 with one from the whole split" in dataset.pair_summary()
 
 
 def test_the_choice_is_a_function_of_seed_and_utt_id():

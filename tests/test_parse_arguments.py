@@ -67,3 +67,22 @@ def test_extractor_and_processor_flags_are_checked(arguments, message):
 def test_finetune_defaults_the_extractor_learning_rate():
     args = parse_arguments(["--extractor", "HuBERT_base", "--finetune"])
     assert args.extractor_lr == 1e-6 and args.hyper_parameters["extractor"] == {"path": None, "finetune": True}
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--lr", "nan"], "not a finite number"),
+        (["--max_len", "inf"], "not a finite number"),
+        (["-a", "noise", "--snr_max", "nan"], "--snr_max nan"),
+        (["--max_len", "0.02"], "too short"),
+        (["--asv_protocol", "keys.txt"], "add --asv_scores"),
+        (["--asv_scores", "/nonexistent/scores.txt"], "is not a file"),
+        (["-a", "speed", "--speed_factors", "5000"], "between 0.5 and 2"),
+    ],
+)
+def test_non_finite_and_out_of_range_values_are_refused(arguments, message, capsys):
+    with pytest.raises((UsageError, SystemExit)) as raised:
+        parse_arguments(arguments)
+    text = capsys.readouterr().err if raised.type is SystemExit else str(raised.value)
+    assert message in text
