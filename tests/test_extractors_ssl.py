@@ -24,25 +24,43 @@ def padded(arrays: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
     return wave, torch.tensor([len(array) for array in arrays])
 
 
+def bare_hidden_states(bare, arrays: list[np.ndarray], layer_norm: bool) -> tuple[torch.Tensor, ...]:
+    """transformers' hidden_states for `arrays` prepared by its own Wav2Vec2FeatureExtractor."""
+    prepare = transformers.Wav2Vec2FeatureExtractor(do_normalize=layer_norm, return_attention_mask=layer_norm)
+    with torch.no_grad():
+        return bare(**prepare(arrays, sampling_rate=16000, padding=True, return_tensors="pt"), output_hidden_states=True).hidden_states
+
+
 @pytest.mark.parametrize("name", ["WavLM_base", "HuBERT_base", "XLSR_300M"])
 def test_layer_stack_equals_the_bare_model_fed_by_its_feature_extractor(name, tiny_ssl_models):
+    """Layer-norm models: the padded batch with its attention mask; group-norm models: each
+    utterance alone (the extractor runs them one by one)."""
     extractor = EXTRACTORS[name](path=str(tiny_ssl_models[name]))
     bare = transformers.AutoModel.from_pretrained(tiny_ssl_models[name]).eval()
     layer_norm = bare.config.feat_extract_norm == "layer"
-    assert (extractor.normalize, extractor.use_attention_mask) == (layer_norm, layer_norm)
-    reference_input = transformers.Wav2Vec2FeatureExtractor(do_normalize=layer_norm, return_attention_mask=layer_norm)(
-        waves(LENGTHS), sampling_rate=16000, padding=True, return_tensors="pt"
-    )
-    with torch.no_grad():
-        reference = bare(**reference_input, output_hidden_states=True).hidden_states
-    hidden, frame_lengths = extractor(*padded(waves(LENGTHS)))
+    assert (extractor.normalize, extractor.use_attention_mask, extractor.one_by_one) == (layer_norm, layer_norm, not layer_norm)
+    arrays = waves(LENGTHS)
+    if layer_norm:
+        batch = bare_hidden_states(bare, arrays, layer_norm)
+        references = [[layer[row] for layer in batch] for row in range(len(arrays))]
+    else:
+        references = [[layer[0] for layer in bare_hidden_states(bare, [array], layer_norm)] for array in arrays]
+    hidden, frame_lengths = extractor(*padded(arrays))
 
-    assert hidden.shape == (3, 3, reference[0].shape[1], 32) and (extractor.n_layers, extractor.dim) == (3, 32)
+    assert hidden.shape == (3, 3, frame_lengths.max(), 32) and (extractor.n_layers, extractor.dim) == (3, 32)
     assert frame_lengths.tolist() == bare._get_feat_extract_output_lengths(torch.tensor(LENGTHS)).tolist()
     for row, frames in enumerate(frame_lengths.tolist()):
         for layer in range(3):
-            torch.testing.assert_close(hidden[row, layer, :frames], reference[layer][row, :frames], atol=1e-5, rtol=1e-5)
+            torch.testing.assert_close(hidden[row, layer, :frames], references[row][layer][:frames], atol=1e-5, rtol=1e-5)
         assert torch.count_nonzero(hidden[row, :, frames:]) == 0
+
+
+@pytest.mark.parametrize("name", ["WavLM_base", "HuBERT_base", "XLSR_300M"])
+def test_an_utterance_gives_the_same_layer_stack_alone_and_in_any_batch(name, tiny_ssl_models):
+    extractor = EXTRACTORS[name](path=str(tiny_ssl_models[name]))
+    alone, alone_frames = extractor(*padded(waves([3200])))
+    batch, _ = extractor(*padded([waves([8000])[0], waves([3200])[0]]))
+    torch.testing.assert_close(batch[1, :, : alone_frames.item()], alone[0], atol=1e-5, rtol=1e-5)
 
 
 def test_frame_lengths_count_the_frames_of_each_utterance_alone(tiny_ssl_models):
@@ -50,13 +68,6 @@ def test_frame_lengths_count_the_frames_of_each_utterance_alone(tiny_ssl_models)
     for length in (400, 401, 719, 720, 16000):
         hidden, frame_lengths = extractor(*padded(waves([length])))
         assert frame_lengths.item() == hidden.shape[2] == (length - 400) // 320 + 1
-
-
-def test_attention_mask_models_are_invariant_to_padding(tiny_ssl_models):
-    extractor = EXTRACTORS["XLSR_300M"](path=str(tiny_ssl_models["XLSR_300M"]))
-    alone, alone_frames = extractor(*padded(waves([3200])))
-    batch, _ = extractor(*padded([waves([8000])[0], waves([3200])[0]]))
-    torch.testing.assert_close(batch[1, :, : alone_frames.item()], alone[0], atol=1e-5, rtol=1e-5)
 
 
 def test_utterances_shorter_than_the_receptive_field_give_no_valid_frame(tiny_ssl_models):
