@@ -55,9 +55,9 @@ class SSLExtractor(nn.Module):
     normalisation over the valid samples when its `do_normalize` is set, and an attention mask when
     its `return_attention_mask` is set (both read from the preprocessor_config.json beside the
     weights; without one, both follow `feat_extract_norm == "layer"`, the rule of the published
-    checkpoints). The models whose CNN has group normalisation (the base models), which would
-    normalise over the padding too, run on each utterance of a batch alone, unpadded, so that
-    every output is independent of the batch (at the cost of batching for them).
+    checkpoints). In the models whose CNN has group normalisation (the base models), which would
+    normalise over the padding too, the CNN runs on each utterance alone, unpadded, and the
+    transformer on the batch with an attention mask: every output is independent of the batch.
 
     Frozen by default: eval mode whatever `train()` asks, no gradients, no activations kept.
     With `finetune` the model trains with the rest (its dropout active); the configuration's
@@ -81,8 +81,9 @@ class SSLExtractor(nn.Module):
             self.model.masked_spec_embed.requires_grad_(False)  # used only by the masking switched off here
         self.normalize, self.use_attention_mask = self.input_preparation(path)
         config = self.model.config
-        # a group-normalised CNN normalises over the whole time axis, padding included: such models
-        # see each utterance alone, so that a score never depends on the rest of the batch
+        # a group-normalised CNN normalises over the whole time axis, padding included: such a CNN
+        # sees each utterance alone, and the transformer the batch with an attention mask, so that
+        # an output never depends on the rest of the batch
         self.one_by_one = config.feat_extract_norm == "group"
         self.n_layers = config.num_hidden_layers + 1
         self.dim = config.hidden_size
@@ -156,28 +157,38 @@ class SSLExtractor(nn.Module):
         variance = torch.where(valid, wave - mean, 0.0).square().sum(dim=1, keepdim=True) / count
         return torch.where(valid, (wave - mean) / torch.sqrt(variance + NORMALISATION_EPS), 0.0)
 
-    def layer_stack(self, wave: torch.Tensor, lengths: torch.Tensor, attention_mask: bool) -> torch.Tensor:
-        """The stacked hidden states [B, L + 1, T', D] of prepared, zero-padded waves."""
+    def cnn_one_by_one(self, batched_forward, lengths: torch.Tensor):
+        """A forward for the CNN that runs each utterance of `input_values [B, T]` alone, on its own
+        `lengths` samples, and zero-pads the outputs [1, C, T'_b] to the batch's [B, C, T']."""
+
+        def forward(input_values: torch.Tensor) -> torch.Tensor:
+            outputs = [
+                batched_forward(input_values[row : row + 1, : max(int(length), self.receptive_field)])
+                for row, length in enumerate(lengths)
+            ]
+            frames = int(self.frame_lengths(torch.tensor(input_values.shape[1])))
+            return torch.cat([nn.functional.pad(output, (0, frames - output.shape[2])) for output in outputs])
+
+        return forward
+
+    def forward(self, wave: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if wave.shape[1] < self.receptive_field:
             wave = nn.functional.pad(wave, (0, self.receptive_field - wave.shape[1]))
         valid = frame_mask(lengths, wave.shape[1])
-        output = self.model(
-            self.prepare(wave, valid), attention_mask=valid.long() if attention_mask else None, output_hidden_states=True
-        )
-        return torch.stack(output.hidden_states, dim=1)
-
-    def forward(self, wave: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        cnn = self.model.feature_extractor
+        if self.one_by_one:
+            cnn.forward = self.cnn_one_by_one(type(cnn).forward.__get__(cnn), lengths)
+        try:
+            with torch.set_grad_enabled(self.finetune and torch.is_grad_enabled()):
+                output = self.model(
+                    self.prepare(wave, valid),
+                    attention_mask=valid.long() if self.use_attention_mask or self.one_by_one else None,
+                    output_hidden_states=True,
+                )
+        finally:
+            cnn.__dict__.pop("forward", None)
+        hidden = torch.stack(output.hidden_states, dim=1)
         frame_lengths = self.frame_lengths(lengths)
-        with torch.set_grad_enabled(self.finetune and torch.is_grad_enabled()):
-            if self.one_by_one:
-                stacks = [
-                    self.layer_stack(wave[row : row + 1, : int(lengths[row])], lengths[row : row + 1], attention_mask=False)
-                    for row in range(len(lengths))
-                ]
-                frames = max(stack.shape[2] for stack in stacks)
-                hidden = torch.cat([nn.functional.pad(stack, (0, 0, 0, frames - stack.shape[2])) for stack in stacks])
-            else:
-                hidden = self.layer_stack(wave, lengths, self.use_attention_mask)
         inside = frame_mask(frame_lengths, hidden.shape[2])[:, None, :, None]
         return torch.where(inside, hidden, 0.0), frame_lengths
 
