@@ -17,6 +17,7 @@ BONAFIDE = 0
 SPOOF = 1
 LABEL_NAMES = {BONAFIDE: "bonafide", SPOOF: "spoof"}
 N_CLASSES = len(LABEL_NAMES)
+SPLITS = ("train", "dev", "eval")  # the splits of every corpus
 
 
 class UsageError(Exception):

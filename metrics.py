@@ -45,18 +45,22 @@ def validate_scores(
     caller: str, bonafide_scores: ArrayLike, spoof_scores: ArrayLike
 ) -> tuple[np.ndarray, np.ndarray]:
     """Both score sets as float64 [n] arrays; ValueError naming `caller` if either is empty, not 1-D or not finite."""
-    arrays = []
-    for name, scores in (("bona fide", bonafide_scores), ("spoof", spoof_scores)):
-        array = np.asarray(scores, dtype=np.float64)
-        if array.ndim != 1:
-            raise ValueError(f"{caller}: {name} scores must be 1-D, got shape {array.shape}")
-        if array.size == 0:
-            raise ValueError(f"{caller}: no {name} scores; the evaluation set needs both classes")
-        n_bad = int(np.count_nonzero(~np.isfinite(array)))
-        if n_bad:
-            raise ValueError(f"{caller}: {n_bad} of {array.size} {name} scores are not finite (NaN or inf)")
-        arrays.append(array)
-    return arrays[0], arrays[1]
+    needed = "the evaluation set needs both classes"
+    return _as_scores(caller, "bona fide", bonafide_scores, needed), _as_scores(caller, "spoof", spoof_scores, needed)
+
+
+def _as_scores(caller: str, name: str, scores: ArrayLike, needed: str) -> np.ndarray:
+    """One score set as a float64 [n] array; ValueError naming `caller` if it is not 1-D or not finite, or
+    empty (saying what is `needed`)."""
+    array = np.asarray(scores, dtype=np.float64)
+    if array.ndim != 1:
+        raise ValueError(f"{caller}: {name} scores must be 1-D, got shape {array.shape}")
+    if array.size == 0:
+        raise ValueError(f"{caller}: no {name} scores; {needed}")
+    n_bad = int(np.count_nonzero(~np.isfinite(array)))
+    if n_bad:
+        raise ValueError(f"{caller}: {n_bad} of {array.size} {name} scores are not finite (NaN or inf)")
+    return array
 
 
 def _det_curve(bonafide: np.ndarray, spoof: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -230,20 +234,6 @@ def compute_metrics(
 # ---------------------------------------------------------------- tandem (CM + ASV) evaluation: t-DCF
 
 
-def _as_scores(caller: str, name: str, scores: ArrayLike) -> np.ndarray:
-    """One score set as a float64 [n] array; ValueError naming `caller` if it is empty, not 1-D or not finite."""
-    array = np.asarray(scores, dtype=np.float64)
-    if array.ndim != 1:
-        raise ValueError(f"{caller}: {name} scores must be 1-D, got shape {array.shape}")
-    if array.size == 0:
-        raise ValueError(f"{caller}: no {name} scores; the t-DCF needs bona fide and spoof CM scores and "
-                         "target, nontarget and spoof ASV scores")
-    n_bad = int(np.count_nonzero(~np.isfinite(array)))
-    if n_bad:
-        raise ValueError(f"{caller}: {n_bad} of {array.size} {name} scores are not finite (NaN or inf)")
-    return array
-
-
 def _asv_error_rates(
     target: np.ndarray, nontarget: np.ndarray, spoof: np.ndarray
 ) -> tuple[float, float, float, float]:
@@ -320,9 +310,10 @@ def compute_min_tdcf(
     if not isinstance(variant, str) or variant not in TDCF_VARIANTS:
         raise ValueError(f"{caller}: variant must be one of {', '.join(map(repr, TDCF_VARIANTS))}, got {variant!r}")
     bonafide, spoof = validate_scores(caller, bonafide_cm, spoof_cm)
-    target = _as_scores(caller, "target ASV", target_asv)
-    nontarget = _as_scores(caller, "nontarget ASV", nontarget_asv)
-    spoof_asv_scores = _as_scores(caller, "spoof ASV", spoof_asv)
+    needed = "the t-DCF needs bona fide and spoof CM scores and target, nontarget and spoof ASV scores"
+    target = _as_scores(caller, "target ASV", target_asv, needed)
+    nontarget = _as_scores(caller, "nontarget ASV", nontarget_asv, needed)
+    spoof_asv_scores = _as_scores(caller, "spoof ASV", spoof_asv, needed)
     n_distinct = np.unique(np.concatenate((bonafide, spoof))).size
     if n_distinct < 3:
         raise ValueError(

@@ -21,7 +21,7 @@ import torch
 from tqdm import trange
 
 from augmentation.compose import Compose
-from common import AUGMENTATIONS, CLASSIFIERS, DATASETS, SAMPLE_RATE, UsageError, check_combination
+from common import AUGMENTATIONS, CLASSIFIERS, DATASETS, SAMPLE_RATE, SPLITS, UsageError, check_combination
 from datasets.audio import BadAudioError
 from datasets.base import AsvScores, AudioDataset
 from datasets.folder import FolderDataset
@@ -49,8 +49,6 @@ from training import (
     train_one_epoch,
     training_loader,
 )
-
-SPLITS = ("train", "dev", "eval")
 
 
 def resolve_device(name: str) -> torch.device:
@@ -95,21 +93,21 @@ def adopt_checkpoint(args: argparse.Namespace, checkpoint: dict) -> None:
         )
 
 
-def score_folder(experiment: Experiment) -> None:
+def score_folder(
+    args: argparse.Namespace, model: Countermeasure, loss: BaseLoss, device: torch.device, run_dir: Path, logger: logging.Logger
+) -> None:
     """Scores every audio file under --score_folder into scores/folder.txt (`path<TAB>score` lines)."""
-    args = experiment.args
     folder = FolderDataset(args.score_folder)
     folder.on_bad_audio = args.on_bad_audio
     skipped: set[str] = set()
-    table = score_dataset(
-        experiment.model, experiment.loss, scoring_loader(folder, args.batch_size, args.num_workers),
-        experiment.device, None, "folder", skipped,
-    )
-    (experiment.run_dir / "scores").mkdir()
-    with open(experiment.run_dir / "scores" / "folder.txt", "w") as file:
+    loader = scoring_loader(folder, args.batch_size, args.num_workers)
+    table = score_dataset(model, loss, loader, device, None, "folder", skipped)
+    scores = run_dir / "scores" / "folder.txt"
+    scores.parent.mkdir()
+    with open(scores, "w") as file:
         file.writelines(f"{utt_id}\t{float(score)!r}\n" for utt_id, score in zip(table.utt_ids, table.scores))
-    experiment.logger.info(
-        f"scored {len(table.utt_ids)} files of {args.score_folder} into {experiment.run_dir / 'scores' / 'folder.txt'}"
+    logger.info(
+        f"scored {len(table.utt_ids)} files of {args.score_folder} into {scores}"
         + (f"; skipped as bad audio: {' '.join(sorted(skipped))}" if skipped else "")
     )
 
@@ -359,8 +357,7 @@ def run(args: argparse.Namespace, run_dir: Path, started: float, checkpoint: dic
     model.to(device)
     loss.to(device)
     if args.score_folder is not None:
-        experiment = Experiment(args, run_dir, logger, device, {}, model, loss, caches={}, wandb_run=None)
-        score_folder(experiment)
+        score_folder(args, model, loss, device, run_dir, logger)
         return None
     splits = load_splits(args, SPLITS if checkpoint is None else ("dev", "eval"))
     logger.info(

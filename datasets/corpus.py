@@ -12,11 +12,9 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from common import BONAFIDE, SPOOF, UsageError
+from common import BONAFIDE, SPLITS, SPOOF, UsageError
 from datasets.audio import read_audio
 from datasets.base import AudioDataset, Utterance
-
-SPLITS = ("train", "dev", "eval")
 
 # Label tokens of the protocols, lower-cased: ASVspoof "bonafide"/"spoof", In-the-Wild "bona-fide",
 # and the numeric labels of common.py (BONAFIDE = 0, SPOOF = 1).
@@ -101,16 +99,15 @@ class FileDataset(AudioDataset):
 
     def __init__(self, utterances: Sequence[Utterance], protocol: Path | Sequence[Path]) -> None:
         utterances = list(utterances)
+        names = ", ".join(map(str, [protocol] if isinstance(protocol, Path) else protocol))
         seen: set[str] = set()
         for utterance in utterances:
             if self.utt_ids_in_score_files and (not utterance.utt_id or any(c.isspace() for c in utterance.utt_id)):
-                names = ", ".join(map(str, [protocol] if isinstance(protocol, Path) else protocol))
                 raise UsageError(
                     f"{names}: utterance id {utterance.utt_id!r} is empty or holds white space, which score files "
                     "cannot carry; rename the file or give an utt_id column"
                 )
             if utterance.utt_id in seen:
-                names = ", ".join(map(str, [protocol] if isinstance(protocol, Path) else protocol))
                 raise UsageError(f"{names}: utterance {utterance.utt_id!r} is listed twice; every utt_id must be unique")
             seen.add(utterance.utt_id)
         super().__init__(utterances)

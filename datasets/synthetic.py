@@ -25,8 +25,9 @@ from typing import Callable, Mapping
 import numpy as np
 import torch
 
-from common import BONAFIDE, SAMPLE_RATE, SPOOF
+from common import BONAFIDE, SAMPLE_RATE, SPLITS, SPOOF
 from datasets.base import AudioDataset, Utterance
+from datasets.corpus import check_split
 from datasets.speech_synthesis import (
     Plan,
     Voice,
@@ -43,7 +44,6 @@ from datasets.speech_synthesis import (
 
 VERSION = "v1"  # bump whenever the generated corpus changes
 CORPUS_SEED = 20250101  # the corpus is fixed, like a recorded one; training seeds vary only the model
-SPLITS = ("train", "dev", "eval")
 SIZES = {"train": 1000, "dev": 400, "eval": 1000}  # utterances per split
 SPEAKERS = {"train": 10, "dev": 6, "eval": 10}  # per split, alternately low and high voices
 BONAFIDE_SHARE = 0.25
@@ -324,8 +324,7 @@ class SyntheticDataset(AudioDataset):
     """One split ("train", "dev" or "eval") of the Synthetic corpus, generated under `data_root` on first use."""
 
     def __init__(self, split: str, data_root: str | Path) -> None:
-        if split not in SPLITS:
-            raise ValueError(f"unknown split {split!r} of Synthetic; valid splits: {', '.join(SPLITS)}")
+        check_split("Synthetic", split)
         self.directory = generate_corpus(data_root) / split
         super().__init__(read_protocol(self.directory))
         self._audio: np.ndarray | None = None  # memory-mapped on first read
