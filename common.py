@@ -1,111 +1,59 @@
-"""Labels, component registries and the one check of a combination of components.
+"""The registries: every component by name, the losses' metadata, and the one check of a combination.
 
-Every component module imports its constants from here, so the constants come first and the
-component imports after them (each component package's __init__ imports this module first,
-which makes any component module importable on its own).
+Imports run one way: conventions.py <- the components <- this module <- building, training,
+reporting and the command line. No component imports this module; a component that needs another
+one (Combined's embedding loss, CrossBatchMemory's pair loss) declares it with a
+conventions.ComponentChoice and the builder (model.py) hands it in. Adding a component is its
+file plus one line here.
 """
 from __future__ import annotations
 
-import inspect
-import math
-import re
-from dataclasses import dataclass
-from typing import Any, Callable
-
-SAMPLE_RATE = 16000  # Hz; every wave in the pipeline is mono float32 at this rate
-BONAFIDE = 0
-SPOOF = 1
-LABEL_NAMES = {BONAFIDE: "bonafide", SPOOF: "spoof"}
-N_CLASSES = len(LABEL_NAMES)
-SPLITS = ("train", "dev", "eval")  # the splits of every corpus
-
-
-class UsageError(Exception):
-    """A user mistake: reported as one line on stderr, exit status 2, nothing written."""
-
-
-_INTERVAL = re.compile(r"^([\[(])\s*([^,]+?)\s*,\s*([^\])]+?)\s*([\])])$")
-
-
-@dataclass(frozen=True)
-class HyperParameter:
-    """A constructor argument of a component, exposed as the command-line flag `--<name>`.
-
-    Its default is the constructor's default. `interval` is the allowed range in interval
-    notation, e.g. "[0, 1)" or "(0, inf)"; `choices` lists the allowed values (or is a function
-    returning them, for lists known only once the registries exist). With `names_loss`, the value
-    names a registered loss whose own hyper-parameters then apply too. A default of None means
-    "derived by the component" (for example from the number of layers) and is always allowed.
-    """
-
-    type: type
-    help: str
-    choices: tuple | Callable[[], tuple] | None = None
-    interval: str | None = None
-    names_loss: bool = False
-
-    def allowed(self) -> tuple | None:
-        return self.choices() if callable(self.choices) else self.choices
-
-    def check(self, name: str, value: Any) -> None:
-        """Raise UsageError when `value` is not allowed for `--name`."""
-        if value is None:
-            return
-        if isinstance(value, float) and (math.isnan(value) or (math.isinf(value) and self.interval is None)):
-            raise UsageError(f"--{name} {value} is not a finite number")
-        allowed = self.allowed()
-        if allowed is not None and value not in allowed:
-            raise UsageError(f"--{name} {value} is not one of {', '.join(map(str, allowed))}")
-        if self.interval is None:
-            return
-        low_bracket, low, high, high_bracket = _INTERVAL.match(self.interval).groups()
-        low, high = (_bound(bound) for bound in (low, high))
-        above = value >= low if low_bracket == "[" else value > low
-        below = value <= high if high_bracket == "]" else value < high
-        if not (above and below):
-            raise UsageError(f"--{name} {value} is outside the allowed range {self.interval}")
-
-
-def _bound(text: str) -> float:
-    """An interval bound: a number, ±inf, pi or pi/2."""
-    return {"inf": math.inf, "-inf": -math.inf, "pi": math.pi, "pi/2": math.pi / 2}.get(text) or float(text)
-
-
-# Component modules import the definitions above, so they are imported only now.
-from augmentation.codec import TelephoneCodec  # noqa: E402
-from augmentation.mulaw import MuLaw  # noqa: E402
-from augmentation.noise import AdditiveNoise  # noqa: E402
-from augmentation.rawboost import RawBoost  # noqa: E402
-from augmentation.speed import SpeedPerturbation  # noqa: E402
-from augmentation.time_mask import TimeMask  # noqa: E402
-from classifiers.differential import FFConcat, FFDiff, FFDiffAbs, FFDiffQuadratic  # noqa: E402
-from classifiers.feedforward import FF, EmbeddingFF  # noqa: E402
-from datasets.registry import CORPUS_DATASETS  # noqa: E402
-from datasets.synthetic import SyntheticDataset  # noqa: E402
-from extractors.spectral import LFCC, MFCC, LogSpec  # noqa: E402
-from extractors.ssl import SSL_EXTRACTORS  # noqa: E402
-from losses.a_softmax import ASoftmaxLoss  # noqa: E402
-from losses.additive_angular_margin import AdditiveAngularMarginLoss  # noqa: E402
-from losses.combined import CombinedLoss  # noqa: E402
-from losses.cosface import CosFaceLoss  # noqa: E402
-from losses.cross_entropy import CrossEntropyLoss  # noqa: E402
-from losses.focal import FocalLoss  # noqa: E402
-from losses.focal_style_proxy_anchor import FocalStyleProxyAnchorLoss  # noqa: E402
-from losses.large_margin_softmax import LargeMarginSoftmaxLoss  # noqa: E402
-from losses.magface import MagFaceLoss  # noqa: E402
-from losses.normalized_softmax import NormalizedSoftmaxLoss  # noqa: E402
-from losses.oc_softmax import OCSoftmaxLoss  # noqa: E402
-from losses.pml_adapter import PML_LOSSES, PML_MINERS, PMLLoss  # noqa: E402
-from losses.proxy_anchor import ProxyAnchorLoss  # noqa: E402
-from losses.proxy_nca import ProxyNCALoss  # noqa: E402
-from losses.soft_triple import SoftTripleLoss  # noqa: E402
-from losses.sphereface2 import SphereFace2Loss  # noqa: E402
-from losses.subcenter_arcface import SubCenterArcFaceLoss  # noqa: E402
-from processors.aasist import AASIST  # noqa: E402
-from processors.mean import MeanPooling  # noqa: E402
-from processors.mhfa import MHFA, ContextAwareMHFA  # noqa: E402
-from processors.sls import SLS  # noqa: E402
-from processors.statistics import AttentiveStatisticsPooling, MeanStdPooling  # noqa: E402
+from augmentation.codec import TelephoneCodec
+from augmentation.mulaw import MuLaw
+from augmentation.noise import AdditiveNoise
+from augmentation.rawboost import RawBoost
+from augmentation.speed import SpeedPerturbation
+from augmentation.time_mask import TimeMask
+from classifiers.differential import FFConcat, FFDiff, FFDiffAbs, FFDiffQuadratic
+from classifiers.feedforward import FF, EmbeddingFF
+from conventions import ComponentChoice, UsageError, declarations
+from datasets.asvspoof import (
+    ASVspoof5Dataset_pair,
+    ASVspoof5Dataset_single,
+    ASVspoof2019LADataset_pair,
+    ASVspoof2019LADataset_single,
+    ASVspoof2021DFDataset_pair,
+    ASVspoof2021DFDataset_single,
+    ASVspoof2021LADataset_pair,
+    ASVspoof2021LADataset_single,
+)
+from datasets.in_the_wild import InTheWildDataset_pair, InTheWildDataset_single
+from datasets.protocol import ProtocolDataset_pair, ProtocolDataset_single
+from datasets.synthetic import SyntheticDataset, SyntheticDataset_pair
+from extractors.spectral import LFCC, MFCC, LogSpec
+from extractors.ssl import SSL_EXTRACTORS
+from losses.a_softmax import ASoftmaxLoss
+from losses.additive_angular_margin import AdditiveAngularMarginLoss
+from losses.combined import CombinedLoss
+from losses.cosface import CosFaceLoss
+from losses.cross_entropy import CrossEntropyLoss
+from losses.focal import FocalLoss
+from losses.focal_style_proxy_anchor import FocalStyleProxyAnchorLoss
+from losses.large_margin_softmax import LargeMarginSoftmaxLoss
+from losses.magface import MagFaceLoss
+from losses.normalized_softmax import NormalizedSoftmaxLoss
+from losses.oc_softmax import OCSoftmaxLoss
+from losses.pml_adapter import PML_LOSSES, PML_MINERS, PMLLoss
+from losses.proxy_anchor import ProxyAnchorLoss
+from losses.proxy_nca import ProxyNCALoss
+from losses.soft_triple import SoftTripleLoss
+from losses.sphereface2 import SphereFace2Loss
+from losses.subcenter_arcface import SubCenterArcFaceLoss
+from processors.aasist import AASIST
+from processors.mean import MeanPooling
+from processors.mhfa import MHFA, ContextAwareMHFA
+from processors.sls import SLS
+from processors.statistics import AttentiveStatisticsPooling, MeanStdPooling
 
 EXTRACTORS = {"LFCC": LFCC, "MFCC": MFCC, "LogSpec": LogSpec, **SSL_EXTRACTORS}
 PROCESSORS = {
@@ -155,8 +103,24 @@ AUGMENTATIONS = {
     "speed": SpeedPerturbation,
     "codec": TelephoneCodec,
 }
-DATASETS = {"Synthetic": SyntheticDataset, **CORPUS_DATASETS}
+DATASETS = {
+    "Synthetic": SyntheticDataset,
+    "Synthetic_pair": SyntheticDataset_pair,
+    "ASVspoof2019LADataset_single": ASVspoof2019LADataset_single,
+    "ASVspoof2019LADataset_pair": ASVspoof2019LADataset_pair,
+    "ASVspoof2021LADataset_single": ASVspoof2021LADataset_single,
+    "ASVspoof2021LADataset_pair": ASVspoof2021LADataset_pair,
+    "ASVspoof2021DFDataset_single": ASVspoof2021DFDataset_single,
+    "ASVspoof2021DFDataset_pair": ASVspoof2021DFDataset_pair,
+    "ASVspoof5Dataset_single": ASVspoof5Dataset_single,
+    "ASVspoof5Dataset_pair": ASVspoof5Dataset_pair,
+    "InTheWildDataset_single": InTheWildDataset_single,
+    "InTheWildDataset_pair": InTheWildDataset_pair,
+    "ProtocolDataset_single": ProtocolDataset_single,
+    "ProtocolDataset_pair": ProtocolDataset_pair,
+}
 
+# the component registries by stage: the stages whose components take settings
 REGISTRIES = {
     "extractor": EXTRACTORS,
     "processor": PROCESSORS,
@@ -167,25 +131,33 @@ REGISTRIES = {
 }
 
 
-def hyper_parameter_metadata(component: type) -> dict[str, dict]:
-    """`{name: {"default", "type", "help", ...}}` for a component; defaults come from its constructor."""
-    signature = inspect.signature(component).parameters
-    return {
-        name: {
-            "default": signature[name].default,
-            "type": spec.type.__name__,
+def component_choices(choice: ComponentChoice) -> tuple[str, ...]:
+    """The registered names a ComponentChoice accepts."""
+    return tuple(name for name, component in REGISTRIES[choice.stage].items() if choice.accepts(component))
+
+
+def parameter_metadata(component: type) -> dict[str, dict]:
+    """`{name: {"default", "type", "help", "unit", "interval", "choices"}}` of a component's settings
+    (unit, interval and choices only where declared)."""
+    metadata = {}
+    for name, declared in declarations(component).items():
+        spec = declared.spec
+        choices = component_choices(spec) if isinstance(spec, ComponentChoice) else spec.choices
+        metadata[name] = {
+            "default": declared.default,
+            "type": declared.type.__name__,
             "help": spec.help,
-            **({"choices": list(spec.choices)} if spec.choices and not callable(spec.choices) else {}),
-            **({"interval": spec.interval} if spec.interval else {}),
+            **({"unit": spec.unit} if getattr(spec, "unit", None) else {}),
+            **({"interval": spec.interval} if getattr(spec, "interval", None) else {}),
+            **({"choices": list(choices)} if choices else {}),
         }
-        for name, spec in component.hyper_parameters.items()
-    }
+    return metadata
 
 
 LOSS_METADATA = {
     name: {
         "type": loss.loss_type,
-        "parameters": hyper_parameter_metadata(loss),
+        "parameters": parameter_metadata(loss),
         "reference": loss.reference,
         "score": loss.score_description,
         "aliases": [alias for alias, target in LOSS_ALIASES.items() if target == name],

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import ArrayLike
 
+from conventions import BONAFIDE, SPOOF
+
 # ASVspoof 5 cost model: prior of a spoof trial, cost of rejecting bona fide, cost of accepting spoof
 P_SPOOF = 0.05
 C_MISS = 1.0
@@ -456,13 +458,11 @@ def _attack_order(attack: str) -> tuple:
 def compute_eer_per_attack(scores: ArrayLike, labels: ArrayLike, attacks: ArrayLike) -> dict[str, float]:
     """EER (a fraction) of all bona fide trials against the spoof trials of each attack, and "pooled" against all.
 
-    scores: one per trial, higher = bona fide; labels: common.BONAFIDE or common.SPOOF per trial; attacks: the
+    scores: one per trial, higher = bona fide; labels: conventions.BONAFIDE or conventions.SPOOF per trial; attacks: the
     attack id per trial (str() of it is the key; ignored for bona fide trials). Keys: the attack ids in natural
     order (A07 < A10), then "pooled", as in the per-attack tables of the ASVspoof packages. Each EER is
     compute_eer's. ValueError for mismatched lengths, unknown labels, a missing class or an attack named "pooled".
     """
-    from common import BONAFIDE, SPOOF  # here, not at the top: common imports every component (torch)
-
     caller = "compute_eer_per_attack"
     score_array = np.asarray(scores, dtype=np.float64)
     label_array = np.asarray(labels)

@@ -6,7 +6,8 @@ import argparse
 import torch
 from torch import nn
 
-from common import CLASSIFIERS, EXTRACTORS, LOSSES, MINERS, N_CLASSES, PROCESSORS, UsageError
+from common import CLASSIFIERS, EXTRACTORS, LOSSES, MINERS, PROCESSORS
+from conventions import N_CLASSES, ComponentChoice, UsageError, declarations
 from losses.base import BaseLoss
 from losses.pml_adapter import PMLLoss
 from losses.weighted_sum import WeightedSumLoss
@@ -75,19 +76,31 @@ class Countermeasure(nn.Module):
             raise UsageError(f"the checkpoint does not fit the model built from its arguments: missing {missing}, unexpected {unexpected}")
 
 
+def build_loss(name: str, sections: dict[str, dict], embedding_dim: int, n_classes: int = N_CLASSES) -> BaseLoss:
+    """The registered loss `name` with its settings `sections[name]` (a setting left out takes its
+    default); a loss it names (a ComponentChoice setting) is built first, from its own section, and
+    handed in. `build_loss("Combined", {}, 128)` is Combined with its default ProxyAnchor."""
+    values = sections.get(name, {})
+    arguments = {}
+    for declared in declarations(LOSSES[name]).values():
+        value = values.get(declared.name, declared.default)
+        arguments[declared.argument] = (
+            build_loss(value, sections, embedding_dim, n_classes) if isinstance(declared.spec, ComponentChoice) else value
+        )
+    return LOSSES[name](embedding_dim=embedding_dim, n_classes=n_classes, **arguments)
+
+
 def build_model(args: argparse.Namespace) -> tuple[Countermeasure, BaseLoss]:
-    """The countermeasure and its loss (which holds the loss's learnable state) for checked `args`."""
-    parameters = args.hyper_parameters
-    extractor = EXTRACTORS[args.extractor](**parameters["extractor"])
-    processor = PROCESSORS[args.processor](n_layers=extractor.n_layers, dim=extractor.dim, **parameters["processor"])
-    classifier = CLASSIFIERS[args.classifier](in_dim=processor.out_dim, n_classes=N_CLASSES, **parameters["classifier"])
+    """The countermeasure and its loss (which holds the loss's learnable state) for checked `args`;
+    a sum of losses (--loss A+B) is a WeightedSumLoss of the terms."""
+    settings = args.hyper_parameters
+    extractor = EXTRACTORS[args.extractor](**settings["extractor"])
+    processor = PROCESSORS[args.processor](n_layers=extractor.n_layers, dim=extractor.dim, **settings["processor"])
+    classifier = CLASSIFIERS[args.classifier](in_dim=processor.out_dim, n_classes=N_CLASSES, **settings["classifier"])
     embedding_dim = getattr(classifier, "embedding_dim", processor.out_dim)
-    terms = {
-        name: LOSSES[name](embedding_dim=embedding_dim, n_classes=N_CLASSES, **values)
-        for name, values in parameters["loss"].items()
-    }
+    terms = {name: build_loss(name, settings["loss"], embedding_dim) for name in args.losses}
     if args.miner is not None:
-        miner = MINERS[args.miner](**parameters["miner"])
+        miner = MINERS[args.miner](**settings["miner"])
         for term in terms.values():
             if isinstance(term, PMLLoss):
                 term.miner = miner

@@ -1,9 +1,7 @@
-"""Command-line arguments: fixed flags, plus one flag per component hyper-parameter.
+"""Command-line arguments: the fixed flags, plus the component settings of settings.py.
 
-Component flags (`--margin`, `--hidden_dim`, ...) come from the components' `hyper_parameters`
-(for losses, LOSS_METADATA): argparse leaves them None, and the chosen component's own default
-applies. `parse_arguments` returns a fully checked namespace whose `hyper_parameters` holds the
-resolved values per stage, or raises UsageError.
+`parse_arguments` returns a fully checked namespace whose `hyper_parameters` holds the resolved
+settings of each chosen component (settings.resolve_settings), or raises UsageError.
 """
 from __future__ import annotations
 
@@ -13,22 +11,11 @@ import os
 import sys
 from typing import NoReturn, Sequence
 
-from common import (
-    AUGMENTATIONS,
-    DATASETS,
-    LOSS_METADATA,
-    LOSSES,
-    MINERS,
-    REGISTRIES,
-    HyperParameter,
-    UsageError,
-    check_combination,
-    hyper_parameter_metadata,
-    parse_loss_spec,
-)
+from common import AUGMENTATIONS, CLASSIFIERS, DATASETS, MINERS, REGISTRIES, check_combination, parse_loss_spec
+from conventions import UsageError
+from settings import add_setting_flags, given_setting_flags, resolve_settings, restore_settings
 
 DATA_ROOT_VARIABLE = "CA_MHFA_DATA_ROOT"
-MODEL_STAGES = ("extractor", "processor", "classifier")
 DEFAULT_DATASET = "Synthetic"
 # what a checkpoint fixes: with --eval_only these come from it and may not be given
 MODEL_FLAGS = ("extractor", "extractor_path", "finetune", "extractor_lr", "processor", "classifier", "loss", "loss_weights", "miner")
@@ -62,47 +49,14 @@ def number(kind: type, allow_zero: bool = False):
     return parse
 
 
-def component_flags() -> dict[str, list[tuple[str, str, HyperParameter]]]:
-    """Flag name -> every (stage, component, declaration) that takes it."""
-    flags: dict[str, list[tuple[str, str, HyperParameter]]] = {}
-    for stage, registry in REGISTRIES.items():
-        for name, component in registry.items():
-            for parameter, spec in component.hyper_parameters.items():
-                flags.setdefault(parameter, []).append((stage, name, spec))
-    return flags
-
-
-def flag_type(parameter: str, declarations: list[tuple[str, str, HyperParameter]]) -> type:
-    """The argparse type of a flag shared by several components; int and float share float."""
-    types = {spec.type for _, _, spec in declarations}
-    if len(types) == 1:
-        return types.pop()
-    if types == {int, float}:
-        return float
-    raise TypeError(f"components declare --{parameter} with incompatible types {types}")
-
-
-def add_component_flags(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group(
-        "component hyper-parameters", "each applies to the components named in its help; default: the component's own"
-    )
-    for parameter, declarations in sorted(component_flags().items()):
-        kind = flag_type(parameter, declarations)
-        usage = "; ".join(
-            f"{name}: {spec.help} (default {format_default(hyper_parameter_metadata(REGISTRIES[stage][name])[parameter]['default'])})"
-            for stage, name, spec in declarations
-        )
-        if kind is bool:
-            group.add_argument(f"--{parameter}", action=argparse.BooleanOptionalAction, default=None, help=usage)
-        else:
-            group.add_argument(f"--{parameter}", type=kind, default=None, metavar=kind.__name__.upper(), help=usage)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineErrorParser(
         prog="train_and_eval.py",
+        usage="%(prog)s [--dataset NAME] [--extractor NAME] [--processor NAME] [--classifier NAME] [--loss NAME[+NAME...]]\n"
+        "       [--NAME VALUE | --COMPONENT.NAME VALUE ...] [options]",
         description="Train a spoofing countermeasure (extractor -> processor -> classifier -> loss), "
-        "select the best epoch on dev, evaluate on eval, and append a row to the results CSV.",
+        "select the best epoch on dev, evaluate on eval, and append a row to the results CSV. "
+        "--list shows every component and its settings.",
     )
     parser.add_argument("--list", action="store_true", help="print every registered component with its parameters, then exit")
 
@@ -111,7 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--dataset",
         default=None,
         choices=sorted(DATASETS),
-        help=f"corpus (default: {DEFAULT_DATASET}, built in; with --eval_only the checkpoint's)",
+        metavar="NAME",
+        help=f"corpus: {', '.join(DATASETS)} (default: {DEFAULT_DATASET}, built in; with --eval_only the checkpoint's)",
     )
     data.add_argument(
         "--data_root",
@@ -175,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument(
         "--miner", default=None, choices=sorted(MINERS), help="pytorch-metric-learning miner for the PML pair losses (default: none)"
     )
-    add_component_flags(parser)
+    add_setting_flags(parser)
 
     training = parser.add_argument_group("training")
     training.add_argument("--lr", type=number(float), default=1e-3, help="Adam learning rate (default: 1e-3)")
@@ -236,30 +191,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def coerce(parameter: str, component: str, spec: HyperParameter, value):
-    """The flag's `value` as the type `component` declares for `--parameter` (flags shared by an
-    int and a float parameter are parsed as float)."""
-    if spec.type is int and value != int(value):
-        raise UsageError(f"--{parameter} {value} must be an integer for {component}")
-    return spec.type(value)
-
-
-def component_parameters(name: str, component: type, args: argparse.Namespace) -> dict:
-    """The component's hyper-parameters: the flag where given, else the component's default.
-
-    A parameter that names a loss (Combined's proxy_type) brings that loss's parameters along.
-    """
-    defaults = hyper_parameter_metadata(component)
-    values = {}
-    for parameter, spec in component.hyper_parameters.items():
-        given = getattr(args, parameter)
-        values[parameter] = defaults[parameter]["default"] if given is None else coerce(parameter, name, spec, given)
-        spec.check(parameter, values[parameter])
-        if spec.names_loss:
-            values.update(component_parameters(values[parameter], LOSSES[values[parameter]], args))
-    return values
-
-
 def loss_weights(args: argparse.Namespace) -> list[float]:
     """The weight of each loss of --loss: --loss_weights, or all 1."""
     if args.loss_weights is None:
@@ -309,28 +240,6 @@ def augmentation_names(args: argparse.Namespace) -> list[str]:
     return names
 
 
-def resolve_hyper_parameters(args: argparse.Namespace) -> dict[str, dict]:
-    """The chosen components' hyper-parameters: per model stage a dict, for "loss" and
-    "augmentation" a dict per loss of the sum / augmentation, for "miner" the miner's (empty
-    without one).
-
-    Raises UsageError for a flag that none of the chosen components takes.
-    """
-    resolved = {stage: component_parameters(getattr(args, stage), REGISTRIES[stage][getattr(args, stage)], args) for stage in MODEL_STAGES}
-    resolved["extractor"].update(pretrained_extractor_options(args))
-    resolved["loss"] = {name: component_parameters(name, LOSSES[name], args) for name in args.losses}
-    resolved["miner"] = {} if args.miner is None else component_parameters(args.miner, MINERS[args.miner], args)
-    resolved["augmentation"] = {name: component_parameters(name, AUGMENTATIONS[name], args) for name in args.augmentations}
-    used = {parameter for stage in (*MODEL_STAGES, "miner") for parameter in resolved[stage]}
-    for stage in ("loss", "augmentation"):
-        used.update(parameter for values in resolved[stage].values() for parameter in values)
-    for parameter, declarations in component_flags().items():
-        if getattr(args, parameter) is not None and parameter not in used:
-            takers = ", ".join(f"--{stage} {name}" for stage, name, _ in declarations)
-            raise UsageError(f"--{parameter} does not apply to the chosen components; it is a parameter of {takers}")
-    return resolved
-
-
 def check_asv_flags(args: argparse.Namespace) -> None:
     """--asv_scores and --asv_protocol name files; --asv_protocol keys an --asv_scores file."""
     if args.asv_protocol is not None and args.asv_scores is None:
@@ -349,11 +258,10 @@ def check_evaluation_only(args: argparse.Namespace, parser: argparse.ArgumentPar
         raise UsageError("--checkpoint is read with --eval_only (training always starts from scratch); add --eval_only")
     if args.checkpoint is None:
         raise UsageError("--eval_only scores with a trained model; give --checkpoint runs/<run>/checkpoints/best.pt")
-    given = [
-        flag for flag in (*MODEL_FLAGS, *TRAINING_FLAGS, *component_flags()) if getattr(args, flag) != parser.get_default(flag)
-    ]
+    given = [f"--{flag}" for flag in (*MODEL_FLAGS, *TRAINING_FLAGS) if getattr(args, flag) != parser.get_default(flag)]
+    given += given_setting_flags(args)
     if given:
-        raise UsageError(f"--{given[0]} comes from the checkpoint with --eval_only; drop it")
+        raise UsageError(f"{given[0]} comes from the checkpoint with --eval_only; drop it")
     check_asv_flags(args)
 
 
@@ -362,7 +270,7 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
     With --eval_only the model's arguments are left for the checkpoint to fill in
     (train_and_eval.adopt_checkpoint). Otherwise adds `losses` (the registered names of the losses
-    of --loss), `loss_weights` as numbers and `hyper_parameters` (resolve_hyper_parameters); --loss
+    of --loss), `loss_weights` as numbers and `hyper_parameters` (settings.resolve_settings); --loss
     becomes the canonical names joined by +.
     """
     parser = build_parser()
@@ -383,40 +291,32 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     if args.max_len is not None and args.max_len < MIN_MAX_LEN:
         raise UsageError(f"--max_len {args.max_len:g} s is too short for whole frames; give at least {MIN_MAX_LEN} s")
     check_asv_flags(args)
-    args.hyper_parameters = resolve_hyper_parameters(args)
+    args.hyper_parameters = resolve_settings(args)
+    args.hyper_parameters["extractor"].update(pretrained_extractor_options(args))
     for name, values in args.hyper_parameters["augmentation"].items():
         AUGMENTATIONS[name](**values)  # their constructors refuse inconsistent values (UsageError)
     return args
 
 
-def format_default(value) -> str:
-    """A default as people read it: 0.4992 rather than 0.49916416607037093; None (derived by the
-    component, as its help says) as "derived"."""
-    if value is None:
-        return "derived"
-    return f"{value:.4g}" if isinstance(value, float) and not value.is_integer() else str(value)
-
-
-def component_list() -> str:
-    """Every registered component with its hyper-parameters and defaults, for `--list`."""
-    lines = []
-    for stage, registry in REGISTRIES.items():
-        lines.append(f"{stage}s:")
-        for name, component in registry.items():
-            header = f"  {name}"
-            if stage == "loss":
-                metadata = LOSS_METADATA[name]
-                aliases = f", aliases {', '.join(metadata['aliases'])}" if metadata["aliases"] else ""
-                header += f"  [{metadata['type']}{aliases}]  {metadata['reference']}; score: {metadata['score']}"
-            if getattr(component, "pretrained", False):
-                header += f"  {component.model_id} (--extractor_path, --finetune, --extractor_lr)"
-            lines.append(header)
-            for parameter, spec in hyper_parameter_metadata(component).items():
-                choices = component.hyper_parameters[parameter].allowed()
-                allowed = f"; one of {', '.join(map(str, choices))}" if choices else ""
-                lines.append(
-                    f"      --{parameter} ({spec['type']}, default {format_default(spec['default'])}): {spec['help']}{allowed}"
-                )
-    lines.append("datasets:")
-    lines.extend(f"  {name}  {dataset.__doc__.strip().splitlines()[0]}" for name, dataset in DATASETS.items())
-    return "\n".join(lines)
+def adopt_checkpoint(args: argparse.Namespace, saved: dict) -> None:
+    """Takes the model's and the training's arguments from a checkpoint's `saved` arguments (and its
+    dataset, unless --dataset is given); a flag or setting newer than the checkpoint takes its default."""
+    defaults = build_parser()
+    try:
+        for flag in (*MODEL_FLAGS, *TRAINING_FLAGS):
+            setattr(args, flag, saved.get(flag, defaults.get_default(flag)))
+        args.losses = list(saved["losses"])
+        args.augmentations = list(saved["hyper_parameters"].get("augmentation", {}))
+        args.dataset = args.dataset or saved.get("dataset", DEFAULT_DATASET)
+        check_combination(args.extractor, args.processor, args.classifier, args.losses, args.miner, args.dataset)
+        args.hyper_parameters = restore_settings(args, saved["hyper_parameters"])
+    except (KeyError, TypeError, AttributeError) as error:
+        raise UsageError(
+            f"--checkpoint {args.checkpoint}: its arguments do not fit this version ({type(error).__name__}: {error}); "
+            "was it written by this tool?"
+        ) from None
+    if args.score_folder is not None and getattr(CLASSIFIERS[args.classifier], "pair_input", False):
+        raise UsageError(
+            f"--score_folder: the checkpoint's --classifier {args.classifier} needs a bona fide reference for each "
+            "trial, which a folder of recordings does not have"
+        )

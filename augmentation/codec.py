@@ -1,12 +1,14 @@
 """A narrowband telephone channel simulation: 8 kHz, 300-3400 Hz, G.711 mu-law or A-law."""
 from __future__ import annotations
 
+from typing import Annotated
+
 import numpy as np
 from scipy import signal
 
 from augmentation._wave import as_output, as_wave
 from augmentation.mulaw import a_law_round_trip, mu_law_round_trip
-from common import SAMPLE_RATE, HyperParameter, UsageError
+from conventions import SAMPLE_RATE, HyperParameter, UsageError
 
 TELEPHONE_RATE = 8000  # Hz
 BAND_HZ = (300.0, 3400.0)  # the telephone band
@@ -26,11 +28,12 @@ class TelephoneCodec:
     resampling back to 16 kHz. Samples beyond [-1, 1] are clipped by the companding, as a codec would.
     """
 
-    hyper_parameters = {
-        "codec_law": HyperParameter(str, "telephone codec simulation: G.711 companding law, or random per item", choices=("random", *LAWS)),
-    }
-
-    def __init__(self, codec_law: str = "random") -> None:
+    def __init__(
+        self,
+        codec_law: Annotated[
+            str, HyperParameter("telephone codec simulation: G.711 companding law, or random per item", choices=("random", *LAWS))
+        ] = "random",
+    ) -> None:
         if codec_law != "random" and codec_law not in LAWS:
             raise UsageError(f"--codec_law {codec_law} is not one of random, {', '.join(LAWS)}")
         self.codec_law = codec_law

@@ -51,8 +51,6 @@ class MuLaw:
     2.2 % of |x| plus 8.6e-5.
     """
 
-    hyper_parameters: dict = {}
-
     def __call__(self, wave: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
         return as_output(mu_law_round_trip(as_wave(wave)))
 

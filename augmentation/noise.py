@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import math
+from typing import Annotated
 
 import numpy as np
 
 from augmentation._wave import as_output, as_wave, power
-from common import SAMPLE_RATE, HyperParameter, UsageError
+from conventions import SAMPLE_RATE, HyperParameter, UsageError
 
 TILT_REFERENCE_HZ = 1000.0  # the tilted spectrum keeps its level at this frequency before scaling
 TILT_FLOOR_HZ = 20.0  # below this frequency the tilt is held constant (no infrasonic boost); DC is removed
@@ -24,14 +25,21 @@ class AdditiveNoise:
     returned unchanged.
     """
 
-    hyper_parameters = {
-        "snr_min": HyperParameter(float, "additive noise: lowest signal-to-noise ratio (dB)"),
-        "snr_max": HyperParameter(float, "additive noise: highest signal-to-noise ratio (dB)"),
-        "noise_white_probability": HyperParameter(float, "additive noise: probability that the noise is white rather than tilted (probability)", interval="[0, 1]"),
-        "noise_tilt_db_max": HyperParameter(float, "additive noise: largest spectral tilt of coloured noise (dB per octave, either sign)", interval="[0, 12]"),
-    }
-
-    def __init__(self, snr_min: float = 5.0, snr_max: float = 20.0, noise_white_probability: float = 0.5, noise_tilt_db_max: float = 3.0) -> None:
+    def __init__(
+        self,
+        snr_min: Annotated[float, HyperParameter("additive noise: lowest signal-to-noise ratio", unit="dB")] = 5.0,
+        snr_max: Annotated[float, HyperParameter("additive noise: highest signal-to-noise ratio", unit="dB")] = 20.0,
+        noise_white_probability: Annotated[
+            float,
+            HyperParameter("additive noise: probability that the noise is white rather than tilted", unit="probability", interval="[0, 1]"),
+        ] = 0.5,
+        noise_tilt_db_max: Annotated[
+            float,
+            HyperParameter(
+                "additive noise: largest spectral tilt of coloured noise, either sign", unit="dB per octave", interval="[0, 12]"
+            ),
+        ] = 3.0,
+    ) -> None:
         if snr_min > snr_max:
             raise UsageError(f"--snr_min {snr_min} must not exceed --snr_max {snr_max} for the additive noise")
         self.snr_min, self.snr_max = snr_min, snr_max

@@ -27,11 +27,13 @@ is one sample off), and a band edge below 0 or above Nyquist is clipped just ins
 """
 from __future__ import annotations
 
+from typing import Annotated
+
 import numpy as np
 from scipy import signal
 
 from augmentation._wave import as_output, as_wave
-from common import SAMPLE_RATE, HyperParameter, UsageError
+from conventions import SAMPLE_RATE, HyperParameter, UsageError
 
 NYQUIST = SAMPLE_RATE / 2
 EDGE = 1e-3  # Hz: how far inside (0, Nyquist) a clipped band edge is put
@@ -53,50 +55,46 @@ def normalise_peak(wave: np.ndarray, always: bool = False) -> np.ndarray:
 class RawBoost:
     """RawBoost algorithm `algo` (1 LnL, 2 ISD, 3 SSI, 4 = 1+2+3, 5 = 1+2, in series): wave [T] -> [T]."""
 
-    hyper_parameters = {
-        "algo": HyperParameter(
-            int,
-            "RawBoost algorithm: 1 linear and non-linear convolutive noise, 2 impulsive signal-dependent noise, "
-            "3 stationary coloured additive noise, 4 = 1+2+3 in series, 5 = 1+2 in series",
-            choices=tuple(SERIES),
-        ),
-        "lnl_order": HyperParameter(int, "RawBoost N_f: highest power x^n of the convolutive noise (1 = linear only)", interval="[1, inf)"),
-        "n_bands": HyperParameter(int, "RawBoost: number of notch bands in each random filter", interval="[1, inf)"),
-        "min_f_hz": HyperParameter(float, "RawBoost: lowest notch centre frequency (Hz)", interval=f"(0, {NYQUIST:g}]"),
-        "max_f_hz": HyperParameter(float, "RawBoost: highest notch centre frequency (Hz)", interval=f"(0, {NYQUIST:g}]"),
-        "min_bw_hz": HyperParameter(float, "RawBoost: narrowest notch bandwidth (Hz)", interval="[1, inf)"),
-        "max_bw_hz": HyperParameter(float, "RawBoost: widest notch bandwidth (Hz)", interval="[1, inf)"),
-        "min_coeffs": HyperParameter(int, "RawBoost: fewest taps of a notch filter (more taps, steeper slopes)", interval="[3, inf)"),
-        "max_coeffs": HyperParameter(int, "RawBoost: most taps of a notch filter", interval="[3, inf)"),
-        "min_gain_db": HyperParameter(float, "RawBoost: lowest gain of the linear convolutive component (dB)"),
-        "max_gain_db": HyperParameter(float, "RawBoost: highest gain of the linear convolutive component (dB)"),
-        "min_bias_db": HyperParameter(float, "RawBoost: smallest gain reduction of the non-linear components relative to the linear one (dB)"),
-        "max_bias_db": HyperParameter(float, "RawBoost: largest gain reduction of the non-linear components relative to the linear one (dB)"),
-        "isd_max_percent": HyperParameter(float, "RawBoost P: most samples hit by impulsive noise (percent of the wave)", interval="[0, 100]"),
-        "isd_gain": HyperParameter(float, "RawBoost g_sd: gain factor of the impulsive noise (factor of the sample)", interval="(0, inf)"),
-        "ssi_snr_min": HyperParameter(float, "RawBoost: lowest SNR of the coloured additive noise (dB)"),
-        "ssi_snr_max": HyperParameter(float, "RawBoost: highest SNR of the coloured additive noise (dB)"),
-    }
-
     def __init__(
         self,
-        algo: int = 5,
-        lnl_order: int = 5,
-        n_bands: int = 5,
-        min_f_hz: float = 20.0,
-        max_f_hz: float = 8000.0,
-        min_bw_hz: float = 100.0,
-        max_bw_hz: float = 1000.0,
-        min_coeffs: int = 10,
-        max_coeffs: int = 100,
-        min_gain_db: float = 0.0,
-        max_gain_db: float = 0.0,
-        min_bias_db: float = 5.0,
-        max_bias_db: float = 20.0,
-        isd_max_percent: float = 10.0,
-        isd_gain: float = 2.0,
-        ssi_snr_min: float = 10.0,
-        ssi_snr_max: float = 40.0,
+        algo: Annotated[
+            int,
+            HyperParameter(
+                "RawBoost algorithm: 1 linear and non-linear convolutive noise, 2 impulsive signal-dependent noise, "
+                "3 stationary coloured additive noise, 4 = 1+2+3 in series, 5 = 1+2 in series",
+                choices=tuple(SERIES),
+            ),
+        ] = 5,
+        lnl_order: Annotated[
+            int, HyperParameter("RawBoost N_f: highest power x^n of the convolutive noise (1 = linear only)", interval="[1, inf)")
+        ] = 5,
+        n_bands: Annotated[int, HyperParameter("RawBoost: number of notch bands in each random filter", interval="[1, inf)")] = 5,
+        min_f_hz: Annotated[float, HyperParameter("RawBoost: lowest notch centre frequency", unit="Hz", interval=f"(0, {NYQUIST:g}]")] = 20.0,
+        max_f_hz: Annotated[float, HyperParameter("RawBoost: highest notch centre frequency", unit="Hz", interval=f"(0, {NYQUIST:g}]")] = 8000.0,
+        min_bw_hz: Annotated[float, HyperParameter("RawBoost: narrowest notch bandwidth", unit="Hz", interval="[1, inf)")] = 100.0,
+        max_bw_hz: Annotated[float, HyperParameter("RawBoost: widest notch bandwidth", unit="Hz", interval="[1, inf)")] = 1000.0,
+        min_coeffs: Annotated[
+            int, HyperParameter("RawBoost: fewest taps of a notch filter (more taps, steeper slopes)", unit="taps", interval="[3, inf)")
+        ] = 10,
+        max_coeffs: Annotated[int, HyperParameter("RawBoost: most taps of a notch filter", unit="taps", interval="[3, inf)")] = 100,
+        min_gain_db: Annotated[float, HyperParameter("RawBoost: lowest gain of the linear convolutive component", unit="dB")] = 0.0,
+        max_gain_db: Annotated[float, HyperParameter("RawBoost: highest gain of the linear convolutive component", unit="dB")] = 0.0,
+        min_bias_db: Annotated[
+            float,
+            HyperParameter("RawBoost: smallest gain reduction of the non-linear components relative to the linear one", unit="dB"),
+        ] = 5.0,
+        max_bias_db: Annotated[
+            float,
+            HyperParameter("RawBoost: largest gain reduction of the non-linear components relative to the linear one", unit="dB"),
+        ] = 20.0,
+        isd_max_percent: Annotated[
+            float, HyperParameter("RawBoost P: most samples hit by impulsive noise", unit="percent of the wave", interval="[0, 100]")
+        ] = 10.0,
+        isd_gain: Annotated[
+            float, HyperParameter("RawBoost g_sd: gain factor of the impulsive noise", unit="factor of the sample", interval="(0, inf)")
+        ] = 2.0,
+        ssi_snr_min: Annotated[float, HyperParameter("RawBoost: lowest SNR of the coloured additive noise", unit="dB")] = 10.0,
+        ssi_snr_max: Annotated[float, HyperParameter("RawBoost: highest SNR of the coloured additive noise", unit="dB")] = 40.0,
     ) -> None:
         if algo not in SERIES:
             raise UsageError(f"--algo {algo} is not one of {', '.join(map(str, SERIES))}")

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Sequence
+from typing import Annotated, Sequence
 
 import numpy as np
 from scipy import signal
 
 from augmentation._wave import as_output, as_wave
-from common import HyperParameter, UsageError
+from conventions import HyperParameter, UsageError
 
 MAX_DENOMINATOR = 1000  # a factor is applied as the nearest ratio p/q with q <= 1000
 
@@ -32,13 +32,17 @@ class SpeedPerturbation:
     Kaldi's (sox) speed perturbation. A factor of 1 returns the wave unchanged.
     """
 
-    hyper_parameters = {
-        "speed_factors": HyperParameter(
-            str, "speed perturbation: comma-separated speed factors, one drawn per item; f > 1 shortens the wave to T/f and raises the pitch f times (factors)"
-        ),
-    }
-
-    def __init__(self, speed_factors: str | Sequence[float] = "0.9,1.0,1.1") -> None:
+    def __init__(
+        self,
+        speed_factors: Annotated[
+            str,
+            HyperParameter(
+                "speed perturbation: comma-separated speed factors, one drawn per item; f > 1 shortens the wave to T/f "
+                "and raises the pitch f times (a sequence of floats is accepted too)",
+                unit="factors",
+            ),
+        ] = "0.9,1.0,1.1",
+    ) -> None:
         self.speed_factors = parse_factors(speed_factors)
 
     def __call__(self, wave: np.ndarray, rng: np.random.Generator) -> np.ndarray:

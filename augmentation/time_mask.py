@@ -1,22 +1,25 @@
 """Time masking: random spans of the wave set to zero."""
 from __future__ import annotations
 
+from typing import Annotated
+
 import numpy as np
 
 from augmentation._wave import as_output, as_wave
-from common import SAMPLE_RATE, HyperParameter
+from conventions import SAMPLE_RATE, HyperParameter
 
 
 class TimeMask:
     """wave [T] -> wave [T] with `n_masks` spans, each of a length drawn uniformly in
     [0, max_mask_seconds] and placed uniformly inside the wave, set to zero (spans may overlap)."""
 
-    hyper_parameters = {
-        "n_masks": HyperParameter(int, "time masking: number of spans set to zero", interval="[0, inf)"),
-        "max_mask_seconds": HyperParameter(float, "time masking: longest span set to zero (seconds)", interval="[0, inf)"),
-    }
-
-    def __init__(self, n_masks: int = 2, max_mask_seconds: float = 0.2) -> None:
+    def __init__(
+        self,
+        n_masks: Annotated[int, HyperParameter("time masking: number of spans set to zero", interval="[0, inf)")] = 2,
+        max_mask_seconds: Annotated[
+            float, HyperParameter("time masking: longest span set to zero", unit="seconds", interval="[0, inf)")
+        ] = 0.2,
+    ) -> None:
         self.n_masks, self.max_mask_seconds = n_masks, max_mask_seconds
 
     def spans(self, length: int, rng: np.random.Generator) -> list[tuple[int, int]]:

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # scripts run f
 from common import EXTRACTORS  # noqa: E402
 from datasets.base import collate_batch  # noqa: E402
 from datasets.synthetic import SyntheticDataset  # noqa: E402
-from processors.masking import frame_mask  # noqa: E402
+from masking import frame_mask  # noqa: E402
 
 FAMILIES = {
     "wavlm": ("WavLM_base", transformers.WavLMConfig),

@@ -22,7 +22,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from common import BONAFIDE, SAMPLE_RATE  # noqa: E402
+from conventions import BONAFIDE, SAMPLE_RATE  # noqa: E402
 from datasets.synthetic import ATTACKS, SPLITS, WORKERS, SyntheticDataset  # noqa: E402
 
 SILENCE_DB = -40.0  # a sample is near-silent below this level relative to its utterance's peak

@@ -9,17 +9,16 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from classifiers.feedforward import FF, HEAD_PARAMETERS
+from classifiers.feedforward import FF, Dropout, HiddenDim
 
 
 class PairFF(nn.Module):
     """FF on `combine(x, reference)`; subclasses define the combination and its width (in E)."""
 
     pair_input = True
-    hyper_parameters = HEAD_PARAMETERS
     width = 1
 
-    def __init__(self, in_dim: int, n_classes: int, hidden_dim: int = 128, dropout: float = 0.0) -> None:
+    def __init__(self, in_dim: int, n_classes: int, hidden_dim: HiddenDim = 128, dropout: Dropout = 0.0) -> None:
         super().__init__()
         self.ff = FF(self.width * in_dim, n_classes, hidden_dim, dropout)
 

@@ -1,15 +1,15 @@
 """Feed-forward heads: `FF` returns logits, `EmbeddingFF` returns (logits, embedding)."""
 from __future__ import annotations
 
+from typing import Annotated
+
 import torch
 from torch import nn
 
-from common import HyperParameter
+from conventions import HyperParameter
 
-HEAD_PARAMETERS = {
-    "hidden_dim": HyperParameter(int, "units of the hidden layer (EmbeddingFF: also the embedding size E')", interval="[1, inf)"),
-    "dropout": HyperParameter(float, "dropout probability after the hidden layer", interval="[0, 1)"),
-}
+HiddenDim = Annotated[int, HyperParameter("units of the hidden layer (EmbeddingFF: also the embedding size E')", interval="[1, inf)")]
+Dropout = Annotated[float, HyperParameter("dropout probability after the hidden layer", unit="probability", interval="[0, 1)")]
 
 
 def hidden_layer(in_dim: int, hidden_dim: int, dropout: float) -> nn.Sequential:
@@ -22,9 +22,7 @@ def hidden_layer(in_dim: int, hidden_dim: int, dropout: float) -> nn.Sequential:
 class FF(nn.Module):
     """x [B, E] -> logits [B, C] through one hidden layer."""
 
-    hyper_parameters = HEAD_PARAMETERS
-
-    def __init__(self, in_dim: int, n_classes: int, hidden_dim: int = 128, dropout: float = 0.0) -> None:
+    def __init__(self, in_dim: int, n_classes: int, hidden_dim: HiddenDim = 128, dropout: Dropout = 0.0) -> None:
         super().__init__()
         self.layers = nn.Sequential(hidden_layer(in_dim, hidden_dim, dropout), nn.Linear(hidden_dim, n_classes))
 
@@ -39,9 +37,7 @@ class EmbeddingFF(nn.Module):
     that embedding losses work on, then a linear layer from the embedding to the logits.
     """
 
-    hyper_parameters = HEAD_PARAMETERS
-
-    def __init__(self, in_dim: int, n_classes: int, hidden_dim: int = 128, dropout: float = 0.0) -> None:
+    def __init__(self, in_dim: int, n_classes: int, hidden_dim: HiddenDim = 128, dropout: Dropout = 0.0) -> None:
         super().__init__()
         self.embedding_dim = hidden_dim
         self.embed = nn.Sequential(hidden_layer(in_dim, hidden_dim, dropout), nn.Linear(hidden_dim, hidden_dim))

@@ -36,7 +36,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from common import UsageError
+from conventions import UsageError
 from datasets.base import AsvScores, PairDataset, Utterance
 from datasets.corpus import (
     FileDataset,

@@ -1,4 +1,4 @@
-"""Reading an audio file as the pipeline's wave: mono float32 at common.SAMPLE_RATE.
+"""Reading an audio file as the pipeline's wave: mono float32 at conventions.SAMPLE_RATE.
 
 `read_audio` reads through soundfile (FLAC, WAV, OGG, ...), averages the channels of a
 multi-channel file, and resamples any other rate with torchaudio.functional.resample.
@@ -14,7 +14,7 @@ import soundfile
 import torch
 import torchaudio.functional
 
-from common import SAMPLE_RATE
+from conventions import SAMPLE_RATE
 
 
 class BadAudioError(Exception):

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from common import BONAFIDE, UsageError
+from conventions import BONAFIDE, UsageError
 from datasets.audio import BadAudioError
 
 Transform = Callable[[np.ndarray, np.random.Generator], np.ndarray]
@@ -115,7 +115,7 @@ class AudioDataset(Dataset):
         self.utterances = list(utterances)
 
     def read_wave(self, utterance: Utterance) -> np.ndarray:
-        """The utterance's samples: float32 [T], mono at common.SAMPLE_RATE."""
+        """The utterance's samples: float32 [T], mono at conventions.SAMPLE_RATE."""
         raise NotImplementedError
 
     @property

@@ -3,7 +3,7 @@
 A corpus reader builds its split's Utterance list from its protocol (one Utterance per trial,
 `source` = the audio file's path as a string) and hands it to FileDataset, which reads each wave
 with datasets.audio.read_audio. Every problem the user can fix (a missing protocol or audio folder,
-a protocol line that does not parse) is a common.UsageError naming the exact path (and line).
+a protocol line that does not parse) is a conventions.UsageError naming the exact path (and line).
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from common import BONAFIDE, SPLITS, SPOOF, UsageError
+from conventions import BONAFIDE, SPLITS, SPOOF, UsageError
 from datasets.audio import read_audio
 from datasets.base import AudioDataset, Utterance
 

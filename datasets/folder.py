@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from common import UsageError
+from conventions import UsageError
 from datasets.base import Utterance
 from datasets.corpus import FileDataset
 

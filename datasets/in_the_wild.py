@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from common import BONAFIDE
+from conventions import BONAFIDE
 from datasets.asvspoof import read_asvspoof2019_la
 from datasets.base import PairDataset, Utterance
 from datasets.corpus import FileDataset, check_split, optional, parse_label, protocol_error, require_file

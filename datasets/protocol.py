@@ -10,7 +10,7 @@ The first line is a header naming the columns, in any order: `path` and `label` 
   whitespace (so their paths and values cannot contain spaces). When both exist, .csv is read.
 - `path`: the audio file (any format soundfile reads; resampled to 16 kHz and mixed down to mono),
   relative to the protocol's folder (absolute paths are kept as they are).
-- `label`: bonafide, bona-fide or spoof (any case), or common's numbers 0 (bona fide) and 1 (spoof).
+- `label`: bonafide, bona-fide or spoof (any case), or the numbers of conventions.py: 0 (bona fide) and 1 (spoof).
 - `speaker`, `attack`: empty or `-` means unknown (None).
 - `utt_id`: defaults to `path` without its extension; every utt_id must be unique within a split.
 Construction checks that the protocol and every folder its paths name exist (not every file).
@@ -21,7 +21,7 @@ import csv
 from pathlib import Path
 from typing import Iterator
 
-from common import BONAFIDE, UsageError
+from conventions import BONAFIDE, UsageError
 from datasets.base import PairDataset, Utterance
 from datasets.corpus import FileDataset, check_split, optional, parse_label, protocol_error
 

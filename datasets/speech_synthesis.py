@@ -22,7 +22,7 @@ import torch
 import torchaudio
 from scipy.ndimage import convolve1d
 
-from common import SAMPLE_RATE
+from conventions import SAMPLE_RATE
 
 N_FFT = 512  # samples; the Hann window of every STFT here
 HOP = N_FFT // 2  # samples; one frame of the parameter tracks and of the STFTs (16 ms)

@@ -25,8 +25,8 @@ from typing import Callable, Mapping
 import numpy as np
 import torch
 
-from common import BONAFIDE, SAMPLE_RATE, SPLITS, SPOOF
-from datasets.base import AudioDataset, Utterance
+from conventions import BONAFIDE, SAMPLE_RATE, SPLITS, SPOOF
+from datasets.base import AudioDataset, PairDataset, Utterance
 from datasets.corpus import check_split
 from datasets.speech_synthesis import (
     Plan,
@@ -339,3 +339,7 @@ class SyntheticDataset(AudioDataset):
     def __getstate__(self) -> dict:
         # a memory map is not pickled (DataLoader workers): each process maps the file itself
         return {**self.__dict__, "_audio": None}
+
+
+class SyntheticDataset_pair(PairDataset, SyntheticDataset):
+    """The built-in Synthetic corpus, each trial paired with a bona fide utterance of its speaker."""

@@ -5,7 +5,7 @@ import torch
 import torchaudio
 from torch import nn
 
-from common import SAMPLE_RATE
+from conventions import SAMPLE_RATE
 
 N_FFT = 512
 WIN_LENGTH = 320  # 20 ms
@@ -49,7 +49,6 @@ class SpectralExtractor(nn.Module):
 
     n_layers = 1
     pretrained = False
-    hyper_parameters: dict = {}
 
     def __init__(self, frame_transform: nn.Module, n_features: int, with_deltas: bool) -> None:
         super().__init__()

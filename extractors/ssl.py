@@ -15,8 +15,8 @@ import torch
 from huggingface_hub.constants import HF_HUB_CACHE
 from torch import nn
 
-from common import UsageError
-from processors.masking import frame_mask
+from conventions import UsageError
+from masking import frame_mask
 
 if TYPE_CHECKING:
     import transformers
@@ -66,7 +66,6 @@ class SSLExtractor(nn.Module):
     """
 
     pretrained = True
-    hyper_parameters: dict = {}
     model_id: str
     model_type: str
 

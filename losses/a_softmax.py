@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import math
+from typing import Annotated
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from common import BONAFIDE, HyperParameter
+from conventions import BONAFIDE, HyperParameter
 from losses.base import BaseLoss, log_one_minus_target_probability
 from losses.geometry import cos_multiple_angle, cosine_of_directions, cosine_to, norm_and_direction
 
@@ -33,23 +34,26 @@ class ASoftmaxLoss(BaseLoss):
     loss_type = "embedding"
     reference = "Liu, Wen, Yu, Li, Raj, Song: SphereFace: Deep Hypersphere Embedding for Face Recognition, CVPR 2017"
     score_description = "cosine between the embedding and the bona fide class weight"
-    hyper_parameters = {
-        "margin": HyperParameter(int, "integer angular margin m: the target angle θ enters as cos(mθ)", interval="[1, inf)"),
-        "gamma": HyperParameter(float, "focal exponent γ on (1 - p_target), dimensionless; 0 = cross-entropy", interval="[0, inf)"),
-        "lambda_min": HyperParameter(float, "floor of the annealed weight λ of cos θ in the target logit, dimensionless", interval="[0, inf)"),
-        "lambda_max": HyperParameter(
-            float, "λ_max in λ = max(λ_min, λ_max / (1 + 0.1 · training steps)), dimensionless", interval="[0, inf)"
-        ),
-    }
 
     def __init__(
         self,
         embedding_dim: int,
         n_classes: int,
-        margin: int = 4,
-        gamma: float = 0.0,
-        lambda_min: float = 5.0,
-        lambda_max: float = 1500.0,
+        margin: Annotated[
+            int,
+            HyperParameter(
+                "integer angular margin m: the target angle θ enters as cos(mθ)", unit="angle multiplier", interval="[1, inf)"
+            ),
+        ] = 4,
+        gamma: Annotated[
+            float, HyperParameter("focal exponent γ on (1 - p_target); 0 = cross-entropy", interval="[0, inf)")
+        ] = 0.0,
+        lambda_min: Annotated[
+            float, HyperParameter("floor of the annealed weight λ of cos θ in the target logit", interval="[0, inf)")
+        ] = 5.0,
+        lambda_max: Annotated[
+            float, HyperParameter("λ_max in λ = max(λ_min, λ_max / (1 + 0.1 · training steps))", interval="[0, inf)")
+        ] = 1500.0,
     ) -> None:
         super().__init__(embedding_dim, n_classes)
         if margin != int(margin) or margin < 1:

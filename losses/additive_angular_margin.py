@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import math
+from typing import Annotated
 
 import torch
 
-from common import HyperParameter
-from losses.cosine_margin import CosineMarginLoss
+from conventions import HyperParameter
+from losses.cosine_margin import CosineMarginLoss, Scale
 
-
+AngularMargin = Annotated[float, HyperParameter("additive angular margin m", unit="radians", interval="[0, pi)")]
 
 class AdditiveAngularMarginLoss(CosineMarginLoss):
     """Target logit cos(θ + m).
@@ -18,14 +19,14 @@ class AdditiveAngularMarginLoss(CosineMarginLoss):
     """
 
     reference = "Deng et al., ArcFace: Additive Angular Margin Loss for Deep Face Recognition, CVPR 2019"
-    hyper_parameters = {
-        "margin": HyperParameter(float, "additive angular margin m, radians", interval="[0, pi)"),
-        "s": HyperParameter(float, "scale s of the cosine logits", interval="(0, inf)"),
-        "easy_margin": HyperParameter(bool, "apply the margin only where cos θ > 0"),
-    }
 
     def __init__(
-        self, embedding_dim: int, n_classes: int, margin: float = 0.5, s: float = 30.0, easy_margin: bool = False
+        self,
+        embedding_dim: int,
+        n_classes: int,
+        margin: AngularMargin = 0.5,
+        s: Scale = 30.0,
+        easy_margin: Annotated[bool, HyperParameter("apply the margin only where cos θ > 0")] = False,
     ) -> None:
         super().__init__(embedding_dim, n_classes, s)
         self.margin = margin

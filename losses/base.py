@@ -6,7 +6,7 @@ from typing import Union
 import torch
 from torch import nn
 
-from common import BONAFIDE, HyperParameter
+from conventions import BONAFIDE
 
 ClassifierOutput = Union[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]
 
@@ -20,7 +20,9 @@ class BaseLoss(nn.Module):
     Losses compute in at least float32 with autocast off: under bf16/fp16 autocast the selected
     input is upcast, and no matmul of theirs drops to half precision.
     Subclasses implement `compute_loss(inputs, labels)` and `compute_score(inputs)` on the selected
-    input, and declare `loss_type`, `reference`, `score_description` and `hyper_parameters`.
+    input, declare `loss_type`, `reference` and `score_description`, and take their hyper-parameters
+    as constructor arguments after (embedding_dim, n_classes), each annotated with a
+    conventions.HyperParameter (its help, unit and range) and given a default.
     A loss made of named terms puts their values of the last forward pass in `last_terms`,
     which the training log shows.
     """
@@ -28,7 +30,6 @@ class BaseLoss(nn.Module):
     loss_type: str = "logits"
     reference: str = ""
     score_description: str = ""
-    hyper_parameters: dict[str, HyperParameter] = {}
 
     def __init__(self, embedding_dim: int, n_classes: int) -> None:
         super().__init__()

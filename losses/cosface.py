@@ -1,10 +1,12 @@
 """CosFace (large margin cosine loss): additive cosine margin."""
 from __future__ import annotations
 
+from typing import Annotated
+
 import torch
 
-from common import HyperParameter
-from losses.cosine_margin import CosineMarginLoss
+from conventions import HyperParameter
+from losses.cosine_margin import CosineMarginLoss, Scale
 
 
 class CosFaceLoss(CosineMarginLoss):
@@ -14,14 +16,16 @@ class CosFaceLoss(CosineMarginLoss):
     """
 
     reference = "Wang et al., CosFace: Large Margin Cosine Loss for Deep Face Recognition, CVPR 2018"
-    hyper_parameters = {
-        "margin": HyperParameter(
-            float, "additive cosine margin m subtracted from the target cosine (cosine units)", interval="[0, 2]"
-        ),
-        "s": HyperParameter(float, "scale s of the cosine logits", interval="(0, inf)"),
-    }
 
-    def __init__(self, embedding_dim: int, n_classes: int, margin: float = 0.35, s: float = 30.0) -> None:
+    def __init__(
+        self,
+        embedding_dim: int,
+        n_classes: int,
+        margin: Annotated[
+            float, HyperParameter("additive margin m subtracted from the target cosine", unit="cosine units", interval="[0, 2]")
+        ] = 0.35,
+        s: Scale = 30.0,
+    ) -> None:
         super().__init__(embedding_dim, n_classes, s)
         self.margin = margin
 

@@ -1,13 +1,17 @@
 """The shared part of the margin-softmax losses: class weights, cosine logits, margin on the target."""
 from __future__ import annotations
 
+from typing import Annotated
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from common import BONAFIDE
+from conventions import BONAFIDE, HyperParameter
 from losses.base import BaseLoss
 from losses.geometry import cosine_to
+
+Scale = Annotated[float, HyperParameter("scale s of the cosine logits", interval="(0, inf)")]
 
 
 class CosineMarginLoss(BaseLoss):

@@ -1,10 +1,12 @@
 """Focal loss on the classifier's logits."""
 from __future__ import annotations
 
+from typing import Annotated
+
 import torch
 import torch.nn.functional as F
 
-from common import BONAFIDE, HyperParameter
+from conventions import BONAFIDE, HyperParameter
 from losses.base import BaseLoss, bonafide_log_odds, log_one_minus_target_probability
 
 
@@ -19,12 +21,18 @@ class FocalLoss(BaseLoss):
     loss_type = "logits"
     reference = "Lin, Goyal, Girshick, He, Dollar: Focal Loss for Dense Object Detection, ICCV 2017"
     score_description = "bona fide log-odds: logit_bonafide - logsumexp(other logits)"
-    hyper_parameters = {
-        "gamma": HyperParameter(float, "focusing exponent γ on (1 - p_target), dimensionless; 0 = weighted cross-entropy", interval="[0, inf)"),
-        "alpha": HyperParameter(float, "class weight α of spoof trials (bona fide trials get 1 - α)", interval="[0, 1]"),
-    }
 
-    def __init__(self, embedding_dim: int, n_classes: int, gamma: float = 2.0, alpha: float = 0.25) -> None:
+    def __init__(
+        self,
+        embedding_dim: int,
+        n_classes: int,
+        gamma: Annotated[
+            float, HyperParameter("focusing exponent γ on (1 - p_target); 0 = weighted cross-entropy", interval="[0, inf)")
+        ] = 2.0,
+        alpha: Annotated[
+            float, HyperParameter("class weight α of spoof trials (bona fide trials get 1 - α)", interval="[0, 1]")
+        ] = 0.25,
+    ) -> None:
         super().__init__(embedding_dim, n_classes)
         self.gamma, self.alpha = gamma, alpha
 

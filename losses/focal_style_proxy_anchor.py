@@ -1,10 +1,12 @@
 """Proxy-Anchor with focal-style weights: every pair's exponential weighted by its hardness."""
 from __future__ import annotations
 
+from typing import Annotated
+
 import torch
 
-from common import HyperParameter
-from losses.proxy_anchor import ProxyAnchorLoss
+from conventions import HyperParameter
+from losses.proxy_anchor import ProxyAlpha, ProxyAnchorLoss, ProxyDelta
 
 
 class FocalStyleProxyAnchorLoss(ProxyAnchorLoss):
@@ -21,24 +23,19 @@ class FocalStyleProxyAnchorLoss(ProxyAnchorLoss):
         "Kim et al., Proxy Anchor Loss for Deep Metric Learning, CVPR 2020; hardness weights after "
         "Lin et al., Focal Loss for Dense Object Detection, ICCV 2017"
     )
-    hyper_parameters = {
-        **ProxyAnchorLoss.hyper_parameters,
-        "gamma_pos": HyperParameter(
-            float, "focusing exponent of the positive-pair weight clamp(1 - cosine, 0, 1)", interval="[0, inf)"
-        ),
-        "gamma_neg": HyperParameter(
-            float, "focusing exponent of the negative-pair weight clamp(cosine, 0, 1)", interval="[0, inf)"
-        ),
-    }
 
     def __init__(
         self,
         embedding_dim: int,
         n_classes: int,
-        proxy_alpha: float = 32.0,
-        proxy_delta: float = 0.1,
-        gamma_pos: float = 2.0,
-        gamma_neg: float = 2.0,
+        proxy_alpha: ProxyAlpha = 32.0,
+        proxy_delta: ProxyDelta = 0.1,
+        gamma_pos: Annotated[
+            float, HyperParameter("focusing exponent of the positive-pair weight clamp(1 - cosine, 0, 1)", interval="[0, inf)")
+        ] = 2.0,
+        gamma_neg: Annotated[
+            float, HyperParameter("focusing exponent of the negative-pair weight clamp(cosine, 0, 1)", interval="[0, inf)")
+        ] = 2.0,
     ) -> None:
         super().__init__(embedding_dim, n_classes, proxy_alpha=proxy_alpha, proxy_delta=proxy_delta)
         self.gamma_pos = gamma_pos

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import math
+from typing import Annotated
 
 import torch
 
-from common import HyperParameter
+from conventions import HyperParameter
 from losses.base import bonafide_log_odds
 from losses.cosine_margin import CosineMarginLoss
 from losses.geometry import cos_multiple_angle, norm
@@ -25,16 +26,21 @@ class LargeMarginSoftmaxLoss(CosineMarginLoss):
     score_description = (
         "bona fide log-odds of the margin-free logits s·‖W_j‖‖x‖cos θ_j: logit_bonafide - logsumexp(other logits)"
     )
-    hyper_parameters = {
-        "margin": HyperParameter(
-            int, "multiplicative angular margin m: the target angle is multiplied by m (integer)", interval="[1, inf)"
-        ),
-        "s": HyperParameter(
-            float, "scale s of the logits, on top of the weight and embedding norms", interval="(0, inf)"
-        ),
-    }
 
-    def __init__(self, embedding_dim: int, n_classes: int, margin: int = 4, s: float = 1.0) -> None:
+    def __init__(
+        self,
+        embedding_dim: int,
+        n_classes: int,
+        margin: Annotated[
+            int,
+            HyperParameter(
+                "multiplicative angular margin m: the target angle is multiplied by m", unit="angle multiplier", interval="[1, inf)"
+            ),
+        ] = 4,
+        s: Annotated[
+            float, HyperParameter("scale s of the logits, on top of the weight and embedding norms", interval="(0, inf)")
+        ] = 1.0,
+    ) -> None:
         super().__init__(embedding_dim, n_classes, s)
         self.margin = int(margin)
 

@@ -1,12 +1,14 @@
 """MagFace: an ArcFace margin that grows with the feature magnitude, plus a magnitude regulariser."""
 from __future__ import annotations
 
+from typing import Annotated
+
 import torch
 import torch.nn.functional as F
 
-from common import BONAFIDE, HyperParameter, UsageError
+from conventions import BONAFIDE, HyperParameter, UsageError
 from losses.additive_angular_margin import angular_margin_logit
-from losses.cosine_margin import CosineMarginLoss
+from losses.cosine_margin import CosineMarginLoss, Scale
 from losses.geometry import norm
 
 
@@ -30,25 +32,25 @@ class MagFaceLoss(CosineMarginLoss):
     reference = (
         "Meng, Zhao, Huang, Zhou: MagFace: A Universal Representation for Face Recognition and Quality Assessment, CVPR 2021"
     )
-    hyper_parameters = {
-        "l_a": HyperParameter(float, "lower bound l_a of the feature magnitude a = clamp(||x||, l_a, u_a)", interval="(0, inf)"),
-        "u_a": HyperParameter(float, "upper bound u_a of the feature magnitude; must exceed l_a", interval="(0, inf)"),
-        "l_m": HyperParameter(float, "angular margin at a = l_a, radians", interval="[0, pi)"),
-        "u_m": HyperParameter(float, "angular margin at a = u_a, radians", interval="[0, pi)"),
-        "lambda_g": HyperParameter(float, "weight of the magnitude regulariser g(a) = a/u_a^2 + 1/a", interval="[0, inf)"),
-        "s": HyperParameter(float, "scale s of the cosine logits", interval="(0, inf)"),
-    }
 
     def __init__(
         self,
         embedding_dim: int,
         n_classes: int,
-        l_a: float = 10.0,
-        u_a: float = 110.0,
-        l_m: float = 0.45,
-        u_m: float = 0.8,
-        lambda_g: float = 20.0,
-        s: float = 64.0,
+        l_a: Annotated[
+            float,
+            HyperParameter("lower bound l_a of the feature magnitude a = clamp(||x||, l_a, u_a)", unit="embedding norm", interval="(0, inf)"),
+        ] = 10.0,
+        u_a: Annotated[
+            float,
+            HyperParameter("upper bound u_a of the feature magnitude; must exceed l_a", unit="embedding norm", interval="(0, inf)"),
+        ] = 110.0,
+        l_m: Annotated[float, HyperParameter("angular margin at a = l_a", unit="radians", interval="[0, pi)")] = 0.45,
+        u_m: Annotated[float, HyperParameter("angular margin at a = u_a", unit="radians", interval="[0, pi)")] = 0.8,
+        lambda_g: Annotated[
+            float, HyperParameter("weight of the magnitude regulariser g(a) = a/u_a^2 + 1/a", interval="[0, inf)")
+        ] = 20.0,
+        s: Scale = 64.0,
     ) -> None:
         if not u_a > l_a:
             raise UsageError(f"--u_a {u_a} must exceed --l_a {l_a} for MagFace")

@@ -1,9 +1,11 @@
 """Normalized softmax: softmax cross-entropy over cosines divided by a temperature."""
 from __future__ import annotations
 
+from typing import Annotated
+
 import torch
 
-from common import HyperParameter
+from conventions import HyperParameter
 from losses.cosine_margin import CosineMarginLoss
 
 
@@ -16,13 +18,15 @@ class NormalizedSoftmaxLoss(CosineMarginLoss):
     """
 
     reference = "Zhai and Wu, Classification is a Strong Baseline for Deep Metric Learning, BMVC 2019"
-    hyper_parameters = {
-        "temperature": HyperParameter(
-            float, "softmax temperature dividing the cosine logits (cosine units)", interval="(0, inf)"
-        ),
-    }
 
-    def __init__(self, embedding_dim: int, n_classes: int, temperature: float = 0.05) -> None:
+    def __init__(
+        self,
+        embedding_dim: int,
+        n_classes: int,
+        temperature: Annotated[
+            float, HyperParameter("softmax temperature dividing the cosine logits", unit="cosine units", interval="(0, inf)")
+        ] = 0.05,
+    ) -> None:
         super().__init__(embedding_dim, n_classes, s=1.0 / temperature)
         self.temperature = temperature
 

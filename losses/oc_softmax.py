@@ -1,11 +1,13 @@
 """OC-Softmax: one-class learning around a single bona fide centre."""
 from __future__ import annotations
 
+from typing import Annotated
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from common import BONAFIDE, HyperParameter
+from conventions import BONAFIDE, HyperParameter
 from losses.base import BaseLoss
 from losses.geometry import cosine_to
 
@@ -23,13 +25,25 @@ class OCSoftmaxLoss(BaseLoss):
     loss_type = "embedding"
     reference = "Zhang, Jiang, Duan: One-class Learning Towards Synthetic Voice Spoofing Detection, IEEE Signal Processing Letters 2021"
     score_description = "cosine between the embedding and the bona fide centre"
-    hyper_parameters = {
-        "m_real": HyperParameter(float, "bona fide margin: bona fide cosines to the centre are pushed above m_real", interval="[-1, 1]"),
-        "m_fake": HyperParameter(float, "spoof margin: spoof cosines to the centre are pushed below m_fake", interval="[-1, 1]"),
-        "alpha": HyperParameter(float, "scale α of the cosine margins inside the softplus", interval="(0, inf)"),
-    }
 
-    def __init__(self, embedding_dim: int, n_classes: int, m_real: float = 0.9, m_fake: float = 0.2, alpha: float = 20.0) -> None:
+    def __init__(
+        self,
+        embedding_dim: int,
+        n_classes: int,
+        m_real: Annotated[
+            float,
+            HyperParameter(
+                "bona fide margin: bona fide cosines to the centre are pushed above m_real", unit="cosine", interval="[-1, 1]"
+            ),
+        ] = 0.9,
+        m_fake: Annotated[
+            float,
+            HyperParameter("spoof margin: spoof cosines to the centre are pushed below m_fake", unit="cosine", interval="[-1, 1]"),
+        ] = 0.2,
+        alpha: Annotated[
+            float, HyperParameter("scale α of the cosine margins inside the softplus", unit="per cosine unit", interval="(0, inf)")
+        ] = 20.0,
+    ) -> None:
         super().__init__(embedding_dim, n_classes)
         self.m_real, self.m_fake, self.alpha = m_real, m_fake, alpha
         self.weight = nn.Parameter(torch.empty(1, embedding_dim))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 import math
-from typing import Any
+from typing import Annotated, Any
 
 import torch
 from pytorch_metric_learning import losses as pml_losses
@@ -16,7 +16,7 @@ from pytorch_metric_learning import miners as pml_miners
 from pytorch_metric_learning.distances import CosineSimilarity, SNRDistance
 from torch import nn
 
-from common import BONAFIDE, HyperParameter
+from conventions import BONAFIDE, ComponentChoice, HyperParameter
 from losses.base import BaseLoss
 from losses.geometry import normalize
 
@@ -118,39 +118,48 @@ class PMLLoss(BaseLoss):
         return normalize(embedding) @ normalize(self.bonafide_centroid.to(embedding.dtype))
 
 
+def is_memory_loss(loss: type) -> bool:
+    """Whether CrossBatchMemory can hold `loss`: a PML pair loss other than itself."""
+    return issubclass(loss, PMLLoss) and not issubclass(loss, CrossBatchMemoryLoss)
+
+
 class CrossBatchMemoryLoss(PMLLoss):
-    """PML's CrossBatchMemory: `memory_loss` (a PML pair loss, with its own flags) also pairs the
-    batch with the last `memory_size` embeddings of earlier batches."""
+    """PML's CrossBatchMemory (Wang et al., Cross-Batch Memory for Embedding Learning, CVPR 2020):
+    `memory_loss`, a PML pair loss handed in by the builder (made with its own settings), also pairs
+    the batch with the last `memory_size` embeddings of earlier batches."""
 
     pml_class = pml_losses.CrossBatchMemory
-    defaults = {"memory_loss": "Contrastive", "memory_size": 1024}
+    reference = "Wang et al., Cross-Batch Memory for Embedding Learning, CVPR 2020"
+
+    def __init__(
+        self,
+        embedding_dim: int,
+        n_classes: int,
+        *,
+        memory_loss: Annotated[
+            PMLLoss,
+            ComponentChoice(
+                "loss", "memory_loss", "Contrastive", "the PML loss applied to the batch and the memory (its own settings apply)", is_memory_loss
+            ),
+        ],
+        memory_size: Annotated[int, HyperParameter("embeddings kept from earlier batches", interval="[1, inf)")] = 1024,
+    ) -> None:
+        super().__init__(embedding_dim, n_classes, memory_loss=memory_loss, memory_size=memory_size)
 
     @classmethod
     def pml_loss(cls, embedding_dim: int, parameters: dict[str, Any]) -> nn.Module:
-        inner = PML_LOSSES[parameters["memory_loss"]]
-        inner_parameters = {name: value for name, value in parameters.items() if name not in cls.defaults}
-        return cls.pml_class(
-            inner.pml_loss(embedding_dim, {**inner.defaults, **inner_parameters}),
-            embedding_size=embedding_dim,
-            memory_size=parameters["memory_size"],
-        )
-
-
-def pml_loss_names() -> tuple[str, ...]:
-    """The PML losses that CrossBatchMemory can hold."""
-    return tuple(name for name in PML_LOSSES if name != "CrossBatchMemory")
+        return cls.pml_class(parameters["memory_loss"].loss, embedding_size=embedding_dim, memory_size=parameters["memory_size"])
 
 
 class PMLMiner(nn.Module):
     """A PML miner: (embedding [B, E'], labels [B]) -> the index tuple a PML loss takes.
 
-    Flags are `--miner_<PML name>`; angles are in radians here, in degrees for PML.
+    Settings are `miner_<PML name>`; angles are in radians here, in degrees for PML.
     """
 
     pml_class: type
     defaults: dict[str, Any] = {}
     angles: tuple[str, ...] = ()
-    hyper_parameters: dict[str, HyperParameter] = {}
 
     def __init__(self, **parameters: Any) -> None:
         super().__init__()
@@ -165,68 +174,59 @@ class PMLMiner(nn.Module):
         return self.miner(embedding, labels)
 
 
-def _registered(
-    base: type,
-    name: str,
-    pml_class: type,
-    parameters: dict,
-    reference: str,
-    open_keywords: bool = False,
-    **attributes: Any,
-) -> type:
-    """A subclass of `base` for `pml_class` with `parameters` {name: (default, HyperParameter)}.
+def _registered(base: type, name: str, pml_class: type, parameters: dict, reference: str, **attributes: Any) -> type:
+    """A subclass of `base` for `pml_class` with `parameters` {name: (default, annotation)}.
 
-    Its signature shows the defaults, as a hand-written constructor's would (common reads them
-    there); with `open_keywords` it also takes further keyword arguments (CrossBatchMemory's
-    inner loss parameters).
+    The table entry is the one declaration of each setting: the class's signature takes it as a
+    keyword argument with that default and annotation, as a hand-written constructor would
+    (conventions.declarations reads it there), and `defaults` applies it when the argument is left out.
     """
-    defaults = {key: default for key, (default, _) in parameters.items()}
-    fixed, variable = [], []
-    for parameter in inspect.signature(base).parameters.values():
-        (variable if parameter.kind is inspect.Parameter.VAR_KEYWORD else fixed).append(parameter)
-    keywords = [inspect.Parameter(key, inspect.Parameter.KEYWORD_ONLY, default=default) for key, default in defaults.items()]
+    fixed = [parameter for parameter in inspect.signature(base).parameters.values() if parameter.kind is not parameter.VAR_KEYWORD]
+    keywords = [
+        inspect.Parameter(key, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+        for key, (default, annotation) in parameters.items()
+    ]
     return type(
         name,
         (base,),
         {
             "__doc__": f"pytorch-metric-learning's {pml_class.__name__} ({reference}).",
-            "__signature__": inspect.Signature(fixed + keywords + (variable if open_keywords else [])),
+            "__signature__": inspect.Signature(fixed + keywords),
             "pml_class": pml_class,
-            "defaults": defaults,
+            "defaults": {key: default for key, (default, _) in parameters.items()},
             "reference": reference,
-            "hyper_parameters": {key: spec for key, (_, spec) in parameters.items()},
             **attributes,
         },
     )
 
 
-def _float(default: float, help: str, interval: str | None = None) -> tuple[float, HyperParameter]:
-    return default, HyperParameter(float, help, interval=interval)
+def _float(default: float, help: str, interval: str | None = None, unit: str | None = None) -> tuple[float, Any]:
+    return default, Annotated[float, HyperParameter(help, unit=unit, interval=interval)]
 
 
 _DISTANCE_MARGINS = {
-    "pos_margin": _float(0.0, "positive pairs are penalised beyond this distance (L2 of normalised embeddings)", "[0, inf)"),
-    "neg_margin": _float(1.0, "negative pairs are penalised within this distance (L2 of normalised embeddings)", "[0, inf)"),
+    "pos_margin": _float(0.0, "positive pairs are penalised beyond this distance", "[0, inf)", "L2 distance of unit vectors"),
+    "neg_margin": _float(1.0, "negative pairs are penalised within this distance", "[0, inf)", "L2 distance of unit vectors"),
 }
-_TRIPLETS_PER_ANCHOR = ("all", HyperParameter(str, "triplets per anchor: 'all' or a number"))
+_TRIPLETS_PER_ANCHOR = ("all", Annotated[str, HyperParameter("triplets per anchor: 'all' or a number")])
 
 _LOSS_TABLE: dict[str, tuple[type, dict, str, dict]] = {
     "Angular": (
         pml_losses.AngularLoss,
-        {"alpha": _float(math.radians(40), "angle bound α, radians", "(0, pi/2)")},
+        {"alpha": _float(math.radians(40), "angle bound α", "(0, pi/2)", "radians")},
         "Wang et al., Deep Metric Learning with Angular Loss, ICCV 2017",
         {"angles": ("alpha",)},
     ),
     "Circle": (
         pml_losses.CircleLoss,
-        {"m": _float(0.4, "relaxation margin m", "[0, 1]"), "gamma": _float(80.0, "scale γ", "(0, inf)")},
+        {"m": _float(0.4, "relaxation margin m", "[0, 1]", "cosine units"), "gamma": _float(80.0, "scale γ", "(0, inf)")},
         "Sun et al., Circle Loss: A Unified Perspective of Pair Similarity Optimization, CVPR 2020",
         {},
     ),
     "Contrastive": (pml_losses.ContrastiveLoss, dict(_DISTANCE_MARGINS), "Hadsell et al., Dimensionality Reduction by Learning an Invariant Mapping, CVPR 2006", {}),
     "FastAP": (
         pml_losses.FastAPLoss,
-        {"num_bins": (10, HyperParameter(int, "histogram bins", interval="[1, inf)"))},
+        {"num_bins": (10, Annotated[int, HyperParameter("histogram bins", interval="[1, inf)")])},
         "Cakir et al., Deep Metric Learning to Rank, CVPR 2019",
         {},
     ),
@@ -238,7 +238,7 @@ _LOSS_TABLE: dict[str, tuple[type, dict, str, dict]] = {
     ),
     "IntraPairVariance": (
         pml_losses.IntraPairVarianceLoss,
-        {"pos_eps": _float(0.01, "tolerance ε+ of positive similarities", "[0, 1]"), "neg_eps": _float(0.01, "tolerance ε− of negative similarities", "[0, 1]")},
+        {"pos_eps": _float(0.01, "tolerance ε+ of positive similarities", "[0, 1]", "fraction"), "neg_eps": _float(0.01, "tolerance ε− of negative similarities", "[0, 1]", "fraction")},
         "Yu et al., Deep Metric Learning with Tuplet Margin Loss, ICCV 2019",
         {},
     ),
@@ -251,9 +251,9 @@ _LOSS_TABLE: dict[str, tuple[type, dict, str, dict]] = {
     "Margin": (
         pml_losses.MarginLoss,
         {
-            "margin": _float(0.2, "margin α around the boundary β (L2 distance)", "[0, inf)"),
+            "margin": _float(0.2, "margin α around the boundary β", "[0, inf)", "L2 distance of unit vectors"),
             "nu": _float(0.0, "regularisation weight ν of β", "[0, inf)"),
-            "beta": _float(1.2, "boundary β between positive and negative distances", "[0, inf)"),
+            "beta": _float(1.2, "boundary β between positive and negative distances", "[0, inf)", "L2 distance of unit vectors"),
             "triplets_per_anchor": _TRIPLETS_PER_ANCHOR,
         },
         "Wu et al., Sampling Matters in Deep Embedding Learning, ICCV 2017",
@@ -264,7 +264,7 @@ _LOSS_TABLE: dict[str, tuple[type, dict, str, dict]] = {
         {
             "alpha": _float(2.0, "weight α of positive pairs", "(0, inf)"),
             "beta": _float(50.0, "weight β of negative pairs", "(0, inf)"),
-            "base": _float(0.5, "similarity offset λ", "[-1, 1]"),
+            "base": _float(0.5, "similarity offset λ", "[-1, 1]", "cosine units"),
         },
         "Wang et al., Multi-Similarity Loss with General Pair Weighting, CVPR 2019",
         {},
@@ -278,22 +278,22 @@ _LOSS_TABLE: dict[str, tuple[type, dict, str, dict]] = {
     "NPairs": (pml_losses.NPairsLoss, {}, "Sohn, Improved Deep Metric Learning with Multi-class N-pair Loss Objective, NeurIPS 2016", {}),
     "NTXent": (
         pml_losses.NTXentLoss,
-        {"temperature": _float(0.07, "softmax temperature τ", "(0, inf)")},
+        {"temperature": _float(0.07, "softmax temperature τ", "(0, inf)", "cosine units")},
         "Chen et al., A Simple Framework for Contrastive Learning of Visual Representations, ICML 2020",
         {},
     ),
     "SignalToNoiseRatioContrastive": (
         pml_losses.SignalToNoiseRatioContrastiveLoss,
         {
-            "pos_margin": _float(0.0, "positive pairs are penalised beyond this signal-to-noise distance", "[0, inf)"),
-            "neg_margin": _float(1.0, "negative pairs are penalised within this signal-to-noise distance", "[0, inf)"),
+            "pos_margin": _float(0.0, "positive pairs are penalised beyond this distance", "[0, inf)", "signal-to-noise distance"),
+            "neg_margin": _float(1.0, "negative pairs are penalised within this distance", "[0, inf)", "signal-to-noise distance"),
         },
         "Yuan et al., Signal-to-Noise Ratio: A Robust Distance Metric for Deep Metric Learning, CVPR 2019",
         {"distance": FiniteSNRDistance},
     ),
     "SupCon": (
         pml_losses.SupConLoss,
-        {"temperature": _float(0.1, "softmax temperature τ", "(0, inf)")},
+        {"temperature": _float(0.1, "softmax temperature τ", "(0, inf)", "cosine units")},
         "Khosla et al., Supervised Contrastive Learning, NeurIPS 2020",
         {},
     ),
@@ -302,8 +302,8 @@ _LOSS_TABLE: dict[str, tuple[type, dict, str, dict]] = {
         {
             "lambda_plus": _float(1.0, "weight λ+ of the positive term", "[0, inf)"),
             "lambda_minus": _float(1.0, "weight λ− of the negative term", "[0, inf)"),
-            "margin_plus": _float(0.9, "cosine margin m+ of positive pairs", "[-1, 1]"),
-            "margin_minus": _float(0.5, "cosine margin m− of negative pairs", "[-1, 1]"),
+            "margin_plus": _float(0.9, "margin m+ of positive pairs", "[-1, 1]", "cosine"),
+            "margin_minus": _float(0.5, "margin m− of negative pairs", "[-1, 1]", "cosine"),
         },
         "Zhang et al., Threshold-Consistent Margin Loss for Open-World Deep Metric Learning, ICLR 2024",
         {},
@@ -311,9 +311,9 @@ _LOSS_TABLE: dict[str, tuple[type, dict, str, dict]] = {
     "TripletMargin": (
         pml_losses.TripletMarginLoss,
         {
-            "margin": _float(0.05, "margin between anchor-positive and anchor-negative distances (L2)", "[0, inf)"),
-            "swap": (False, HyperParameter(bool, "use the positive-negative distance when it is smaller")),
-            "smooth_loss": (False, HyperParameter(bool, "softplus instead of the hinge")),
+            "margin": _float(0.05, "margin between anchor-positive and anchor-negative distances", "[0, inf)", "L2 distance of unit vectors"),
+            "swap": (False, Annotated[bool, HyperParameter("use the positive-negative distance when it is smaller")]),
+            "smooth_loss": (False, Annotated[bool, HyperParameter("softplus instead of the hinge")]),
             "triplets_per_anchor": _TRIPLETS_PER_ANCHOR,
         },
         "Weinberger and Saul, Distance Metric Learning for Large Margin Nearest Neighbor Classification, JMLR 2009",
@@ -322,8 +322,8 @@ _LOSS_TABLE: dict[str, tuple[type, dict, str, dict]] = {
     "TupletMargin": (
         pml_losses.TupletMarginLoss,
         {
-            "margin": _float(math.radians(5.73), "angular margin β, radians", "[0, pi)"),
-            "s": _float(64.0, "scale s of the cosines", "(0, inf)"),
+            "margin": _float(math.radians(5.73), "angular margin β", "[0, pi)", "radians"),
+            "s": _float(64.0, "scale s of the cosine logits", "(0, inf)"),
         },
         "Yu and Tao, Deep Metric Learning with Tuplet Margin Loss, ICCV 2019",
         {"angles": ("margin",), "renamed": {"s": "scale"}, "distance": AcosSafeCosineSimilarity},
@@ -334,27 +334,17 @@ PML_LOSSES: dict[str, type[PMLLoss]] = {
     name: _registered(PMLLoss, name, pml_class, parameters, reference, **attributes)
     for name, (pml_class, parameters, reference, attributes) in _LOSS_TABLE.items()
 }
-PML_LOSSES["CrossBatchMemory"] = _registered(
-    CrossBatchMemoryLoss,
-    "CrossBatchMemory",
-    pml_losses.CrossBatchMemory,
-    {
-        "memory_loss": ("Contrastive", HyperParameter(str, "the PML loss applied to the batch and the memory (its own flags apply)", choices=pml_loss_names, names_loss=True)),
-        "memory_size": (1024, HyperParameter(int, "embeddings kept from earlier batches", interval="[1, inf)")),
-    },
-    "Wang et al., Cross-Batch Memory for Embedding Learning, CVPR 2020",
-    open_keywords=True,
-)
+PML_LOSSES["CrossBatchMemory"] = CrossBatchMemoryLoss
 
 
 _STRATEGIES = ("easy", "semihard", "hard", "all")
 _MINER_TABLE: dict[str, tuple[type, dict, str, dict]] = {
-    "Angular": (pml_miners.AngularMiner, {"miner_angle": _float(math.radians(20), "triplets whose angle at the negative exceeds this, radians", "[0, pi)")}, "Wang et al., ICCV 2017", {"angles": ("miner_angle",)}),
+    "Angular": (pml_miners.AngularMiner, {"miner_angle": _float(math.radians(20), "triplets whose angle at the negative exceeds this", "[0, pi)", "radians")}, "Wang et al., ICCV 2017", {"angles": ("miner_angle",)}),
     "BatchEasyHard": (
         pml_miners.BatchEasyHardMiner,
         {
-            "miner_pos_strategy": ("easy", HyperParameter(str, "which positive per anchor", choices=_STRATEGIES)),
-            "miner_neg_strategy": ("semihard", HyperParameter(str, "which negative per anchor", choices=_STRATEGIES)),
+            "miner_pos_strategy": ("easy", Annotated[str, HyperParameter("which positive per anchor", choices=_STRATEGIES)]),
+            "miner_neg_strategy": ("semihard", Annotated[str, HyperParameter("which negative per anchor", choices=_STRATEGIES)]),
         },
         "Xuan et al., Improved Embeddings with Easy Positive Triplet Mining, WACV 2020",
         {},
@@ -363,19 +353,19 @@ _MINER_TABLE: dict[str, tuple[type, dict, str, dict]] = {
     "DistanceWeighted": (
         pml_miners.DistanceWeightedMiner,
         {
-            "miner_cutoff": _float(0.5, "distances are clipped below this", "[0, inf)"),
-            "miner_nonzero_loss_cutoff": _float(1.4, "negatives farther than this are ignored", "[0, inf)"),
+            "miner_cutoff": _float(0.5, "distances are clipped below this", "[0, inf)", "L2 distance of unit vectors"),
+            "miner_nonzero_loss_cutoff": _float(1.4, "negatives farther than this are ignored", "[0, inf)", "L2 distance of unit vectors"),
         },
         "Wu et al., Sampling Matters in Deep Embedding Learning, ICCV 2017",
         {},
     ),
-    "HDC": (pml_miners.HDCMiner, {"miner_filter_percentage": _float(0.5, "share of pairs kept", "(0, 1]")}, "Yuan et al., Hard-Aware Deeply Cascaded Embedding, ICCV 2017", {}),
-    "MultiSimilarity": (pml_miners.MultiSimilarityMiner, {"miner_epsilon": _float(0.1, "similarity margin ε of informative pairs", "[0, inf)")}, "Wang et al., CVPR 2019", {}),
+    "HDC": (pml_miners.HDCMiner, {"miner_filter_percentage": _float(0.5, "share of pairs kept", "(0, 1]", "fraction")}, "Yuan et al., Hard-Aware Deeply Cascaded Embedding, ICCV 2017", {}),
+    "MultiSimilarity": (pml_miners.MultiSimilarityMiner, {"miner_epsilon": _float(0.1, "similarity margin ε of informative pairs", "[0, inf)", "cosine units")}, "Wang et al., CVPR 2019", {}),
     "PairMargin": (
         pml_miners.PairMarginMiner,
         {
-            "miner_pos_margin": _float(0.2, "positive pairs farther than this are mined (L2)", "[0, inf)"),
-            "miner_neg_margin": _float(0.8, "negative pairs closer than this are mined (L2)", "[0, inf)"),
+            "miner_pos_margin": _float(0.2, "positive pairs farther than this are mined", "[0, inf)", "L2 distance of unit vectors"),
+            "miner_neg_margin": _float(0.8, "negative pairs closer than this are mined", "[0, inf)", "L2 distance of unit vectors"),
         },
         "pytorch-metric-learning",
         {},
@@ -383,8 +373,8 @@ _MINER_TABLE: dict[str, tuple[type, dict, str, dict]] = {
     "TripletMargin": (
         pml_miners.TripletMarginMiner,
         {
-            "miner_margin": _float(0.2, "triplet margin (L2)", "[0, inf)"),
-            "miner_type_of_triplets": ("all", HyperParameter(str, "which triplets violate the margin", choices=("all", "hard", "semihard", "easy"))),
+            "miner_margin": _float(0.2, "triplet margin", "[0, inf)", "L2 distance of unit vectors"),
+            "miner_type_of_triplets": ("all", Annotated[str, HyperParameter("which triplets violate the margin", choices=("all", "hard", "semihard", "easy"))]),
         },
         "pytorch-metric-learning",
         {},

@@ -1,12 +1,19 @@
 """Proxy-Anchor: each proxy is an anchor pulling its class's embeddings and pushing the others."""
 from __future__ import annotations
 
+from typing import Annotated
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from common import HyperParameter
+from conventions import HyperParameter
 from losses.proxy_based import ProxyLoss
+
+ProxyAlpha = Annotated[
+    float, HyperParameter("scale alpha of the cosines in the exponentials", unit="per cosine unit", interval="(0, inf)")
+]
+ProxyDelta = Annotated[float, HyperParameter("margin delta on the cosines", unit="cosine units", interval="[0, 2]")]
 
 
 class ProxyAnchorLoss(ProxyLoss):
@@ -23,14 +30,10 @@ class ProxyAnchorLoss(ProxyLoss):
     """
 
     reference = "Kim et al., Proxy Anchor Loss for Deep Metric Learning, CVPR 2020"
-    hyper_parameters = {
-        "proxy_alpha": HyperParameter(
-            float, "scale alpha of the cosines in the exponentials (per cosine unit)", interval="(0, inf)"
-        ),
-        "proxy_delta": HyperParameter(float, "margin delta on the cosines (cosine units)", interval="[0, 2]"),
-    }
 
-    def __init__(self, embedding_dim: int, n_classes: int, proxy_alpha: float = 32.0, proxy_delta: float = 0.1) -> None:
+    def __init__(
+        self, embedding_dim: int, n_classes: int, proxy_alpha: ProxyAlpha = 32.0, proxy_delta: ProxyDelta = 0.1
+    ) -> None:
         super().__init__(embedding_dim, n_classes)
         self.proxy_alpha = proxy_alpha
         self.proxy_delta = proxy_delta

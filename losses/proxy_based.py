@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from common import BONAFIDE
+from conventions import BONAFIDE
 from losses.base import BaseLoss
 from losses.geometry import cosine_to
 

@@ -1,10 +1,12 @@
 """ProxyNCA: neighbourhood component analysis against one proxy per class."""
 from __future__ import annotations
 
+from typing import Annotated
+
 import torch
 import torch.nn.functional as F
 
-from common import HyperParameter
+from conventions import HyperParameter
 from losses.geometry import normalize
 from losses.proxy_based import ProxyLoss
 
@@ -20,15 +22,20 @@ class ProxyNCALoss(ProxyLoss):
     """
 
     reference = "Movshovitz-Attias et al., No Fuss Distance Metric Learning using Proxies, ICCV 2017"
-    hyper_parameters = {
-        "softmax_scale": HyperParameter(
-            float,
-            "inverse temperature of the softmax over minus the squared distances (per squared unit-norm distance)",
-            interval="(0, inf)",
-        ),
-    }
 
-    def __init__(self, embedding_dim: int, n_classes: int, softmax_scale: float = 1.0) -> None:
+    def __init__(
+        self,
+        embedding_dim: int,
+        n_classes: int,
+        softmax_scale: Annotated[
+            float,
+            HyperParameter(
+                "inverse temperature of the softmax over minus the squared distances",
+                unit="per squared unit-norm distance",
+                interval="(0, inf)",
+            ),
+        ] = 1.0,
+    ) -> None:
         super().__init__(embedding_dim, n_classes)
         self.softmax_scale = softmax_scale
 

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import math
+from typing import Annotated
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from common import HyperParameter
+from conventions import HyperParameter
 from losses.cosine_margin import CosineMarginLoss
 from losses.geometry import cosine_to
 
@@ -27,25 +28,19 @@ class SoftTripleLoss(CosineMarginLoss):
     score_description = (
         "relaxed similarity to the bona fide class: its centres' cosines weighted by softmax(cosine / gamma)"
     )
-    hyper_parameters = {
-        "centers_per_class": HyperParameter(int, "number K of centres per class", interval="[1, inf)"),
-        "la": HyperParameter(float, "scale lambda of the similarity logits", interval="(0, inf)"),
-        "gamma": HyperParameter(
-            float, "temperature of the softmax over a class's centres (cosine units)", interval="(0, inf)"
-        ),
-        "margin": HyperParameter(
-            float, "margin delta subtracted from the target similarity (cosine units)", interval="[0, 2]"
-        ),
-    }
 
     def __init__(
         self,
         embedding_dim: int,
         n_classes: int,
-        centers_per_class: int = 10,
-        la: float = 20.0,
-        gamma: float = 0.1,
-        margin: float = 0.01,
+        centers_per_class: Annotated[int, HyperParameter("number K of centres per class", interval="[1, inf)")] = 10,
+        la: Annotated[float, HyperParameter("scale lambda of the similarity logits", interval="(0, inf)")] = 20.0,
+        gamma: Annotated[
+            float, HyperParameter("temperature of the softmax over a class's centres", unit="cosine units", interval="(0, inf)")
+        ] = 0.1,
+        margin: Annotated[
+            float, HyperParameter("margin delta subtracted from the target similarity", unit="cosine units", interval="[0, 2]")
+        ] = 0.01,
     ) -> None:
         super().__init__(embedding_dim, n_classes, s=la)
         self.centers_per_class = centers_per_class

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import math
+from typing import Annotated
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from common import BONAFIDE, HyperParameter
+from conventions import BONAFIDE, HyperParameter
 from losses.base import BaseLoss
 from losses.geometry import cosine_to
 
@@ -76,30 +77,35 @@ class SphereFace2Loss(BaseLoss):
     loss_type = "embedding"
     reference = "Wen, Liu, Weller, Raj, Singh: SphereFace2: Binary Classification is All You Need for Deep Face Recognition, ICLR 2022"
     score_description = "bona fide binary logit without margin: r * g(cos to the bona fide weight) + b, g(z) = 2((z+1)/2)^t - 1"
-    hyper_parameters = {
-        "margin_type": HyperParameter(
-            str, "C: additive cosine margin on g(cos); A: additive angular margin (radians); M: multiplicative angular margin", choices=MARGIN_TYPES
-        ),
-        "margin": HyperParameter(
-            float, "margin m: C: subtracted from g(cos) of the target and added to the others; A: radians added to the target angle; "
-            "M: factor on the target angle", interval="[0, inf)"
-        ),
-        "r": HyperParameter(float, "scale r of the binary logits", interval="(0, inf)"),
-        "lamb": HyperParameter(float, "weight λ of the positive term (1 - λ for each negative), dimensionless", interval="(0, 1)"),
-        "t": HyperParameter(float, "exponent t of the similarity adjustment g(z) = 2((z+1)/2)^t - 1", interval="(0, inf)"),
-        "lw": HyperParameter(float, "loss weight lw, dimensionless", interval="(0, inf)"),
-    }
 
     def __init__(
         self,
         embedding_dim: int,
         n_classes: int,
-        margin_type: str = "C",
-        margin: float = 0.4,
-        r: float = 40.0,
-        lamb: float = 0.7,
-        t: float = 3.0,
-        lw: float = 50.0,
+        margin_type: Annotated[
+            str,
+            HyperParameter(
+                "C: additive cosine margin on g(cos); A: additive angular margin; M: multiplicative angular margin",
+                choices=MARGIN_TYPES,
+            ),
+        ] = "C",
+        margin: Annotated[
+            float,
+            HyperParameter(
+                "margin m: C: subtracted from g(cos) of the target and added to the others; A: added to the target "
+                "angle; M: factor on the target angle",
+                unit="by margin_type: C cosine units, A radians, M angle multiplier",
+                interval="[0, inf)",
+            ),
+        ] = 0.4,
+        r: Annotated[float, HyperParameter("scale r of the binary logits", interval="(0, inf)")] = 40.0,
+        lamb: Annotated[
+            float, HyperParameter("weight λ of the positive term (1 - λ for each negative)", interval="(0, 1)")
+        ] = 0.7,
+        t: Annotated[
+            float, HyperParameter("exponent t of the similarity adjustment g(z) = 2((z+1)/2)^t - 1", interval="(0, inf)")
+        ] = 3.0,
+        lw: Annotated[float, HyperParameter("loss weight lw", interval="(0, inf)")] = 50.0,
     ) -> None:
         super().__init__(embedding_dim, n_classes)
         if margin_type not in MARGIN_TYPES:

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import math
+from typing import Annotated
 
 import torch
 from torch import nn
 
-from common import HyperParameter
-from losses.additive_angular_margin import AdditiveAngularMarginLoss
+from conventions import HyperParameter
+from losses.additive_angular_margin import AdditiveAngularMarginLoss, AngularMargin
+from losses.cosine_margin import Scale
 from losses.geometry import cosine_to
 
 
@@ -24,19 +26,14 @@ class SubCenterArcFaceLoss(AdditiveAngularMarginLoss):
         "Deng et al., Sub-center ArcFace: Boosting Face Recognition by Large-Scale Noisy Web Faces, ECCV 2020"
     )
     score_description = "largest cosine between the embedding and the bona fide sub-centres"
-    hyper_parameters = {
-        "margin": HyperParameter(float, "additive angular margin m, radians", interval="[0, pi)"),
-        "s": HyperParameter(float, "scale s of the cosine logits", interval="(0, inf)"),
-        "sub_centers": HyperParameter(int, "number K of sub-centres per class", interval="[1, inf)"),
-    }
 
     def __init__(
         self,
         embedding_dim: int,
         n_classes: int,
-        margin: float = math.radians(28.6),
-        s: float = 64.0,
-        sub_centers: int = 3,
+        margin: AngularMargin = math.radians(28.6),
+        s: Scale = 64.0,
+        sub_centers: Annotated[int, HyperParameter("number K of sub-centres per class", interval="[1, inf)")] = 3,
     ) -> None:
         super().__init__(embedding_dim, n_classes, margin=margin, s=s, easy_margin=False)
         self.sub_centers = sub_centers

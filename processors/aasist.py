@@ -3,14 +3,15 @@ in the form of Tak et al. (Odyssey 2022)."""
 from __future__ import annotations
 
 import math
+from typing import Annotated
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from common import HyperParameter
+from conventions import HyperParameter
+from masking import frame_mask, masked_softmax
 from processors.layer_weights import LayerWeights
-from processors.masking import frame_mask, masked_softmax
 
 # The constants of the paper (Tak et al.'s SSL configuration of AASIST).
 PROJECTED_DIM = 128  # Linear(D -> 128) per frame: the height of the 1-channel image
@@ -189,11 +190,14 @@ class AASIST(nn.Module):
     input instead of its pre-activation (leaving that BatchNorm unused), the pre-activation is applied.
     """
 
-    hyper_parameters = {
-        "layer_mix": HyperParameter(bool, "feed AASIST a learned softmax mix of all layers instead of the last layer"),
-    }
-
-    def __init__(self, n_layers: int, dim: int, layer_mix: bool = False) -> None:
+    def __init__(
+        self,
+        n_layers: int,
+        dim: int,
+        layer_mix: Annotated[
+            bool, HyperParameter("feed AASIST a learned softmax mix of all layers instead of the last layer")
+        ] = False,
+    ) -> None:
         super().__init__()
         self.out_dim = 5 * GAT_DIMS[-1]
         self.layer_mix = LayerWeights(n_layers) if layer_mix else None

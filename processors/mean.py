@@ -4,13 +4,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from processors.masking import frame_mask
+from masking import frame_mask
 
 
 class MeanPooling(nn.Module):
     """Mean over the valid frames and over the layers: hidden [B, L, T', D] -> [B, D]."""
-
-    hyper_parameters: dict = {}
 
     def __init__(self, n_layers: int, dim: int) -> None:
         super().__init__()

@@ -2,17 +2,17 @@
 context-aware variant CA-MHFA (Peng et al., ICASSP 2025, arXiv 2409.15234)."""
 from __future__ import annotations
 
+from typing import Annotated, Optional
+
 import torch
 from torch import nn
 
-from common import HyperParameter, UsageError
+from conventions import HyperParameter, UsageError
+from masking import masked_softmax, zero_padding
 from processors.layer_weights import LayerWeights
-from processors.masking import masked_softmax, zero_padding
 
-SHARED_PARAMETERS = {
-    "compression_dim": HyperParameter(int, "size C of the compressed keys and values (D -> C)", interval="[1, inf)"),
-    "embedding_dim": HyperParameter(int, "size of the output embedding (the processor's E)", interval="[1, inf)"),
-}
+CompressionDim = Annotated[int, HyperParameter("size C of the compressed keys and values (D -> C)", interval="[1, inf)")]
+EmbeddingDim = Annotated[int, HyperParameter("size of the output embedding (the processor's E)", interval="[1, inf)")]
 
 
 def default_head_nb(n_layers: int) -> int:
@@ -54,14 +54,13 @@ class _FactorizedAttentivePooling(nn.Module):
 class MHFA(_FactorizedAttentivePooling):
     """MHFA: head h has a learnable query q_h; its logit at frame t is q_hᵀ k_t. hidden [B, L, T', D] -> [B, embedding_dim]."""
 
-    hyper_parameters = {
-        "compression_dim": SHARED_PARAMETERS["compression_dim"],
-        "head_nb": HyperParameter(int, "attention heads (derived: round(4/3 · layers))", interval="[1, inf)"),
-        "embedding_dim": SHARED_PARAMETERS["embedding_dim"],
-    }
-
     def __init__(
-        self, n_layers: int, dim: int, compression_dim: int = 128, head_nb: int | None = None, embedding_dim: int = 256
+        self,
+        n_layers: int,
+        dim: int,
+        compression_dim: CompressionDim = 128,
+        head_nb: Annotated[Optional[int], HyperParameter("attention heads (derived: round(4/3 · layers))", interval="[1, inf)")] = None,
+        embedding_dim: EmbeddingDim = 256,
     ) -> None:
         head_nb = default_head_nb(n_layers) if head_nb is None else head_nb
         super().__init__(n_layers, dim, compression_dim, head_nb, embedding_dim)
@@ -84,23 +83,20 @@ class ContextAwareMHFA(_FactorizedAttentivePooling):
     (context, C). context = 1 gives MHFA with group_nb heads. hidden [B, L, T', D] -> [B, embedding_dim].
     """
 
-    hyper_parameters = {
-        "compression_dim": SHARED_PARAMETERS["compression_dim"],
-        "head_nb": HyperParameter(int, "learnable queries in all; must equal group_nb × context (derived: that product)", interval="[1, inf)"),
-        "embedding_dim": SHARED_PARAMETERS["embedding_dim"],
-        "group_nb": HyperParameter(int, "query groups, one attention map each", interval="[1, inf)"),
-        "context": HyperParameter(int, "frames each group looks at, centred on the current one (odd)", interval="[1, inf)"),
-    }
-
     def __init__(
         self,
         n_layers: int,
         dim: int,
-        compression_dim: int = 128,
-        head_nb: int | None = None,
-        embedding_dim: int = 256,
-        group_nb: int = 64,
-        context: int = 3,
+        compression_dim: CompressionDim = 128,
+        head_nb: Annotated[
+            Optional[int],
+            HyperParameter("learnable queries in all; must equal group_nb × context (derived: that product)", interval="[1, inf)"),
+        ] = None,
+        embedding_dim: EmbeddingDim = 256,
+        group_nb: Annotated[int, HyperParameter("query groups, one attention map each", interval="[1, inf)")] = 64,
+        context: Annotated[
+            int, HyperParameter("frames each group looks at, centred on the current one (odd)", unit="frames", interval="[1, inf)")
+        ] = 3,
     ) -> None:
         if context % 2 == 0:
             raise UsageError(f"--context {context} must be odd so that the context is centred on the frame; use {context + 1}")

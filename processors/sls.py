@@ -2,12 +2,14 @@
 and SLS Classifier", ACM Multimedia 2024)."""
 from __future__ import annotations
 
+from typing import Annotated
+
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from common import HyperParameter
-from processors.masking import frame_mask
+from conventions import HyperParameter
+from masking import frame_mask
 
 POOL = 3  # the (3, 3) max-pool of the paper
 
@@ -33,11 +35,12 @@ class SLS(nn.Module):
     zeroed padding frames, so the padding of the batch does influence the output.
     """
 
-    hyper_parameters = {
-        "embedding_dim": HyperParameter(int, "size of the SLS output embedding (out_dim)", interval="[1, inf)"),
-    }
-
-    def __init__(self, n_layers: int, dim: int, embedding_dim: int = 1024) -> None:
+    def __init__(
+        self,
+        n_layers: int,
+        dim: int,
+        embedding_dim: Annotated[int, HyperParameter("size of the SLS output embedding (out_dim)", interval="[1, inf)")] = 1024,
+    ) -> None:
         super().__init__()
         self.out_dim = embedding_dim
         self.layer_score = nn.Linear(dim, 1)

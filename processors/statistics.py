@@ -1,12 +1,14 @@
 """Statistics pooling (mean and std over frames) and attentive statistics pooling (Okabe et al., 2018)."""
 from __future__ import annotations
 
+from typing import Annotated
+
 import torch
 from torch import nn
 
-from common import HyperParameter
+from conventions import HyperParameter
+from masking import masked_softmax, weighted_mean_and_std, zero_padding
 from processors.layer_weights import LayerWeights
-from processors.masking import masked_softmax, weighted_mean_and_std, zero_padding
 
 
 class _WeightedStatisticsPooling(nn.Module):
@@ -33,8 +35,6 @@ class MeanStdPooling(_WeightedStatisticsPooling):
     """Statistics pooling: mean and standard deviation over the valid frames of the layer mix,
     hidden [B, L, T', D] -> [B, 2D]."""
 
-    hyper_parameters: dict = {}
-
     def attention_logits(self, x: torch.Tensor) -> torch.Tensor:
         """Equal logits: every valid frame weighs 1 / frame_length."""
         return x.new_zeros(*x.shape[:2], 1)
@@ -48,11 +48,14 @@ class AttentiveStatisticsPooling(_WeightedStatisticsPooling):
     a constant added to every logit cancels in the softmax.
     """
 
-    hyper_parameters = {
-        "attention_dim": HyperParameter(int, "hidden units of the frame attention (W: D -> attention_dim)", interval="[1, inf)"),
-    }
-
-    def __init__(self, n_layers: int, dim: int, attention_dim: int = 128) -> None:
+    def __init__(
+        self,
+        n_layers: int,
+        dim: int,
+        attention_dim: Annotated[
+            int, HyperParameter("hidden units of the frame attention (W: D -> attention_dim)", interval="[1, inf)")
+        ] = 128,
+    ) -> None:
         super().__init__(n_layers, dim)
         self.attention = nn.Sequential(nn.Linear(dim, attention_dim), nn.Tanh(), nn.Linear(attention_dim, 1, bias=False))
 

@@ -10,7 +10,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # scripts run from scripts/
 
 from common import LOSS_METADATA  # noqa: E402
-from parse_arguments import format_default  # noqa: E402
+from settings import format_default  # noqa: E402
 
 
 def cell(text: str) -> str:
@@ -20,13 +20,13 @@ def cell(text: str) -> str:
 
 def loss_table() -> str:
     lines = [
-        "| name (aliases) | type | parameters: default, meaning | reference | score (higher = bona fide) |",
+        "| name (aliases) | type | settings: default, meaning (unit) | reference | score (higher = bona fide) |",
         "|---|---|---|---|---|",
     ]
     for name, metadata in LOSS_METADATA.items():
         aliases = f" ({', '.join(f'`{alias}`' for alias in metadata['aliases'])})" if metadata["aliases"] else ""
         parameters = "<br>".join(
-            f"`{parameter}` {format_default(spec['default'])}: {cell(spec['help'])}"
+            f"`{parameter}` {format_default(spec['default'])}: {cell(spec['help'])}" + (f" ({spec['unit']})" if "unit" in spec else "")
             for parameter, spec in metadata["parameters"].items()
         )
         lines.append(

@@ -10,7 +10,7 @@ import soundfile
 import torch
 from torch.utils.data import DataLoader
 
-from common import BONAFIDE, SAMPLE_RATE, SPOOF
+from conventions import BONAFIDE, SAMPLE_RATE, SPOOF
 from datasets.audio import BadAudioError, read_audio
 from datasets.base import AudioDataset, SkippedItem, Utterance, collate_batch
 from datasets.corpus import FileDataset

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from results import RESULTS_COLUMNS
+from reporting.results_csv import RESULTS_COLUMNS
 from train_and_eval import main
 
 SMOKE = ["--limit", "150", "-ep", "2", "--seed", "3"]
@@ -97,7 +97,7 @@ def test_user_mistakes_exit_2_with_one_line_and_write_nothing(tmp_path, monkeypa
 def test_list_prints_every_component(run_cli):
     done = run_cli("--list")
     assert done.returncode == 0
-    assert "AdditiveAngularMargin" in done.stdout and "--margin (float, default 0.5)" in done.stdout
+    assert "AdditiveAngularMargin" in done.stdout and "margin (float, radians, default 0.5, range [0, pi))" in done.stdout
 
 
 def test_wandb_offline_logs_the_run(run_cli, tmp_path):

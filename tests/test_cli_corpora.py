@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from common import SAMPLE_RATE
+from conventions import SAMPLE_RATE
 from datasets.synthetic import SyntheticDataset
 from metrics import compute_min_tdcf, read_asv_scores
 from train_and_eval import main

@@ -1,21 +1,13 @@
+"""The registries: every component declares its settings, and the combination check refuses what cannot work."""
 import inspect
 
 import pytest
 
-from common import (
-    BONAFIDE,
-    EMBEDDING_COMPATIBLE_CLASSIFIERS,
-    LOSS_METADATA,
-    REGISTRIES,
-    SPOOF,
-    HyperParameter,
-    UsageError,
-    check_combination,
-)
+from common import DATASETS, EMBEDDING_COMPATIBLE_CLASSIFIERS, LOSS_METADATA, REGISTRIES, check_combination, parameter_metadata
+from conventions import ComponentChoice, UsageError, declarations
 
-
-def test_labels():
-    assert (BONAFIDE, SPOOF) == (0, 1)
+# constructor arguments that the builder fills from the rest of the model, not settings
+CONTEXT_ARGUMENTS = {"embedding_dim", "n_classes", "n_layers", "dim", "in_dim", "path", "finetune"}
 
 
 @pytest.mark.parametrize("loss", [name for name, metadata in LOSS_METADATA.items() if metadata["type"] != "logits"])
@@ -31,30 +23,46 @@ def test_unknown_component_names_the_choices():
         check_combination("LFCC", "Median", "FF", ["CrossEntropy"])
 
 
-@pytest.mark.parametrize(
-    "interval,inside,outside",
-    [("[0, 1)", [0.0, 0.5], [1.0, -0.1]), ("(0, inf)", [1e-9, 1e9], [0.0, -1.0]), ("[1, 3]", [1, 3], [0, 4]), ("[0, pi)", [3.14], [3.1416])],
-)
-def test_hyper_parameter_intervals(interval, inside, outside):
-    spec = HyperParameter(float, "x", interval=interval)
-    for value in inside:
-        spec.check("x", value)
-    for value in outside:
-        with pytest.raises(UsageError, match=r"--x .* is outside the allowed range"):
-            spec.check("x", value)
-
-
-def test_hyper_parameter_choices():
-    spec = HyperParameter(str, "x", choices=("C", "A", "M"))
-    spec.check("x", "A")
-    with pytest.raises(UsageError, match="not one of C, A, M"):
-        spec.check("x", "B")
+def test_a_pair_head_needs_a_pair_dataset_and_a_miner_a_pair_loss():
+    with pytest.raises(UsageError, match="needs a pair dataset.*Synthetic_pair"):
+        check_combination("LFCC", "Mean", "FFDiff", ["CrossEntropy"], dataset="Synthetic")
+    with pytest.raises(UsageError, match="--miner BatchHard .* has none"):
+        check_combination("LFCC", "Mean", "EmbeddingFF", ["AdditiveAngularMargin"], miner="BatchHard")
 
 
 @pytest.mark.parametrize("stage", sorted(REGISTRIES))
-def test_every_hyper_parameter_has_a_constructor_default(stage):
+def test_every_constructor_argument_is_a_declared_setting_with_an_allowed_default(stage):
     for name, component in REGISTRIES[stage].items():
-        signature = inspect.signature(component).parameters
-        for parameter, spec in component.hyper_parameters.items():
-            assert signature[parameter].default is not inspect.Parameter.empty, (name, parameter)
-            assert spec.help, (name, parameter)
+        settings = declarations(component)
+        arguments = {declared.argument for declared in settings.values()}
+        for argument in inspect.signature(component).parameters.values():
+            if argument.kind is not argument.VAR_KEYWORD:
+                assert argument.name in arguments | CONTEXT_ARGUMENTS, (name, argument.name)
+        for setting, declared in settings.items():
+            assert declared.spec.help, (name, setting)
+            if isinstance(declared.spec, ComponentChoice):
+                assert declared.default in parameter_metadata(component)[setting]["choices"], (name, setting)
+            elif declared.default is not None:  # None: derived by the component
+                assert type(declared.default) is declared.type, (name, setting)
+                declared.spec.check(f"--{setting}", declared.default)
+
+
+def test_metadata_reads_the_declarations():
+    metadata = LOSS_METADATA["AdditiveAngularMargin"]["parameters"]["margin"]
+    assert metadata == {
+        "default": 0.5,
+        "type": "float",
+        "help": "additive angular margin m",
+        "unit": "radians",
+        "interval": "[0, pi)",
+    }
+    proxy_type = LOSS_METADATA["Combined"]["parameters"]["proxy_type"]
+    assert proxy_type["default"] == "ProxyAnchor" and "CosFace" in proxy_type["choices"]
+    assert "CrossEntropy" not in proxy_type["choices"] and "Combined" not in proxy_type["choices"]
+    memory_loss = LOSS_METADATA["CrossBatchMemory"]["parameters"]["memory_loss"]["choices"]
+    assert "Contrastive" in memory_loss and "CrossBatchMemory" not in memory_loss and "CosFace" not in memory_loss
+
+
+def test_every_dataset_has_a_one_line_description():
+    for name, dataset in DATASETS.items():
+        assert dataset.__doc__ and dataset.__doc__.strip(), name

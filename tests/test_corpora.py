@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import soundfile
 
-from common import BONAFIDE, SAMPLE_RATE, SPOOF, UsageError
+from conventions import BONAFIDE, SAMPLE_RATE, SPOOF, UsageError
 from datasets.base import collate_batch
-from datasets.registry import CORPUS_DATASETS
+from common import DATASETS as CORPUS_DATASETS
 
 LA2019 = {
     "train": ["LA_0079 LA_T_1138215 - - bonafide", "LA_0079 LA_T_1271820 - A01 spoof", "LA_0080 LA_T_1000001 - A02 spoof"],

@@ -1,7 +1,7 @@
 import numpy as np
 import torch
 
-from common import BONAFIDE, SPOOF
+from conventions import BONAFIDE, SPOOF
 from datasets.base import AudioDataset, Utterance, collate_batch
 
 

@@ -6,7 +6,7 @@ import pytest
 import soundfile
 import torch
 
-from common import SAMPLE_RATE, UsageError
+from conventions import SAMPLE_RATE, UsageError
 from datasets.synthetic import SyntheticDataset
 from parse_arguments import parse_arguments
 from train_and_eval import main

@@ -2,7 +2,8 @@ import pytest
 import torch
 import torchaudio
 
-from common import EXTRACTORS, SAMPLE_RATE
+from common import EXTRACTORS
+from conventions import SAMPLE_RATE
 from extractors.spectral import HOP_LENGTH, N_FFT, deltas, valid_frames
 
 

@@ -5,7 +5,8 @@ import torch
 import transformers
 
 from classifiers.feedforward import FF
-from common import EXTRACTORS, PROCESSORS, UsageError
+from common import EXTRACTORS, PROCESSORS
+from conventions import UsageError
 from losses.cross_entropy import CrossEntropyLoss
 from model import Countermeasure
 

@@ -2,7 +2,7 @@ import torch
 
 from common import EXTRACTORS
 from datasets.base import Batch
-from feature_cache import FeatureCache
+from training.feature_cache import FeatureCache
 
 
 class CountingExtractor(torch.nn.Module):

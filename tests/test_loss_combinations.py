@@ -6,7 +6,8 @@ import torch
 from pytorch_metric_learning import losses as pml_losses
 from pytorch_metric_learning import miners as pml_miners
 
-from common import BONAFIDE, LOSSES, SPOOF, UsageError
+from common import LOSSES
+from conventions import BONAFIDE, SPOOF, UsageError
 from losses.weighted_sum import WeightedSumLoss
 from model import build_model
 from parse_arguments import parse_arguments
@@ -34,10 +35,10 @@ def test_weighted_sum_is_the_weighted_sum_of_its_terms_and_scores_their_weighted
 
 def test_combined_is_lambda_cross_entropy_plus_the_rest_on_the_proxy_loss():
     torch.manual_seed(0)
-    combined = LOSSES["Combined"](8, 2, lambda_combined=0.3, proxy_type="ProxyAnchor", proxy_alpha=16.0)
+    proxy = LOSSES["ProxyAnchor"](8, 2, proxy_alpha=16.0)
+    combined = LOSSES["Combined"](8, 2, lambda_combined=0.3, embedding_loss=proxy)
     logits, embedding, labels = labelled_batch()
-    proxy = combined.terms["Proxy"]
-    assert proxy.proxy_alpha == 16.0
+    assert combined.terms["Proxy"] is proxy
     value = combined((logits, embedding), labels)
     expected = 0.3 * torch.nn.functional.cross_entropy(logits, labels) + 0.7 * proxy(embedding, labels)
     torch.testing.assert_close(value, expected)
@@ -49,9 +50,14 @@ def test_combined_is_lambda_cross_entropy_plus_the_rest_on_the_proxy_loss():
 
 def test_combined_takes_its_proxy_loss_flags_and_refuses_a_logits_proxy():
     args = parse_arguments(["--loss", "Combined", "--classifier", "EmbeddingFF", "--proxy_type", "CosFace", "--margin", "0.2"])
-    assert args.hyper_parameters["loss"]["Combined"] == {"lambda_combined": 0.5, "proxy_type": "CosFace", "margin": 0.2, "s": 30.0}
+    assert args.hyper_parameters["loss"] == {
+        "Combined": {"lambda_combined": 0.5, "proxy_type": "CosFace"},
+        "CosFace": {"margin": 0.2, "s": 30.0},
+    }
     _, loss = build_model(args)
     assert loss.terms["Proxy"].margin == 0.2
+    scoped = parse_arguments(["--loss", "Combined", "--classifier", "EmbeddingFF", "--Combined.proxy_type", "CosFace", "--CosFace.margin", "0.2"])
+    assert scoped.hyper_parameters["loss"] == args.hyper_parameters["loss"]
     with pytest.raises(UsageError, match="--proxy_type Focal is not one of"):
         parse_arguments(["--loss", "Combined", "--classifier", "EmbeddingFF", "--proxy_type", "Focal"])
 

@@ -5,11 +5,14 @@ import torch
 import torch.nn.functional as F
 from pytorch_metric_learning.losses import ArcFaceLoss
 
-from common import BONAFIDE, LOSS_METADATA, LOSSES, SPOOF
+from common import LOSS_METADATA, LOSSES
+from conventions import BONAFIDE, SPOOF
+from model import build_loss
 
 
 def make_loss(name, embedding_dim=8, n_classes=2, **parameters):
-    return LOSSES[name](embedding_dim=embedding_dim, n_classes=n_classes, **parameters)
+    """Loss `name` with `parameters`, and the defaults of the losses it names (Combined's)."""
+    return build_loss(name, {name: parameters}, embedding_dim, n_classes)
 
 
 def test_cross_entropy_is_the_negative_log_softmax_of_the_target():
@@ -145,7 +148,7 @@ def test_metadata_records_type_parameters_defaults_and_reference():
     arcface = LOSS_METADATA["AdditiveAngularMargin"]
     assert arcface["type"] == "embedding" and "ArcFace" in arcface["aliases"]
     assert {name: spec["default"] for name, spec in arcface["parameters"].items()} == {"margin": 0.5, "s": 30.0, "easy_margin": False}
-    assert "radians" in arcface["parameters"]["margin"]["help"]
+    assert arcface["parameters"]["margin"]["unit"] == "radians"
     assert LOSS_METADATA["CrossEntropy"] == {
         "type": "logits", "parameters": {}, "reference": "softmax cross-entropy",
         "score": LOSSES["CrossEntropy"].score_description, "aliases": [],

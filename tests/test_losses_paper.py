@@ -12,7 +12,8 @@ import torch
 import torch.nn.functional as F
 from pytorch_metric_learning.losses import SphereFaceLoss
 
-from common import BONAFIDE, SPOOF, HyperParameter, hyper_parameter_metadata
+from common import parameter_metadata
+from conventions import BONAFIDE, SPOOF, HyperParameter, declarations
 from losses.a_softmax import ASoftmaxLoss
 from losses.focal import FocalLoss
 from losses.magface import MagFaceLoss
@@ -531,16 +532,15 @@ def test_focal_score_is_the_bonafide_log_odds():
 def test_metadata_declares_every_parameter_with_a_range(loss_class):
     signature = inspect.signature(loss_class.__init__).parameters
     parameters = [name for name in signature if name not in ("self", "embedding_dim", "n_classes")]
-    assert list(loss_class.hyper_parameters) == parameters
-    for name, spec in loss_class.hyper_parameters.items():
-        assert isinstance(spec, HyperParameter) and spec.help and (spec.interval or spec.choices)
-        default = signature[name].default
-        assert default is not inspect.Parameter.empty and isinstance(default, spec.type)
-        spec.check(name, default)
+    assert list(declarations(loss_class)) == parameters
+    for name, declared in declarations(loss_class).items():
+        assert isinstance(declared.spec, HyperParameter) and declared.spec.help and (declared.spec.interval or declared.spec.choices)
+        assert isinstance(declared.default, declared.type)
+        declared.spec.check(name, declared.default)
     assert loss_class.loss_type == ("logits" if loss_class is FocalLoss else "embedding")
     assert loss_class.reference and loss_class.score_description
     assert any(str(year) in loss_class.reference for year in range(2016, 2023))
-    hyper_parameter_metadata(loss_class)
+    parameter_metadata(loss_class)
 
 
 @pytest.mark.parametrize("loss_class", LOSS_CLASSES)

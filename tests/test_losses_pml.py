@@ -9,7 +9,9 @@ import pytorch_metric_learning.losses as pml
 import torch
 import torch.nn.functional as F
 
-from common import BONAFIDE, SPOOF, hyper_parameter_metadata
+from common import parameter_metadata
+from conventions import declarations
+from conventions import BONAFIDE, SPOOF
 from losses.additive_angular_margin import AdditiveAngularMarginLoss
 from losses.base import BaseLoss
 from losses.cosine_margin import CosineMarginLoss
@@ -380,13 +382,13 @@ PML_DEFAULTS = {
 def test_metadata_declares_every_hyper_parameter_with_its_default(cls):
     signature = inspect.signature(cls.__init__).parameters
     assert list(signature)[:3] == ["self", "embedding_dim", "n_classes"]
-    assert list(signature)[3:] == list(cls.hyper_parameters)
-    metadata = hyper_parameter_metadata(cls)
+    assert list(signature)[3:] == list(declarations(cls))
+    metadata = parameter_metadata(cls)
     assert {name: spec["default"] for name, spec in metadata.items()} == DEFAULTS[cls]
-    for name, spec in cls.hyper_parameters.items():
+    for name, declared in declarations(cls).items():
         default = signature[name].default
-        assert type(default) is spec.type and spec.help and spec.interval
-        spec.check(name, default)
+        assert default == declared.default and type(default) is declared.type and declared.spec.help and declared.spec.interval
+        declared.spec.check(name, default)
         if (cls.__name__, name) in PML_DEFAULTS:
             pml_class, pml_name, convert = PML_DEFAULTS[cls.__name__, name]
             assert default == pytest.approx(convert(inspect.signature(pml_class.__init__).parameters[pml_name].default))
@@ -397,7 +399,7 @@ def test_metadata_declares_every_hyper_parameter_with_its_default(cls):
     if cls in (CosFaceLoss, LargeMarginSoftmaxLoss, NormalizedSoftmaxLoss, SoftTripleLoss, SubCenterArcFaceLoss):
         assert issubclass(cls, CosineMarginLoss)  # margin-softmax: one shared pattern
     if cls is SubCenterArcFaceLoss:
-        assert issubclass(cls, AdditiveAngularMarginLoss) and "radians" in cls.hyper_parameters["margin"].help
+        assert issubclass(cls, AdditiveAngularMarginLoss) and declarations(cls)["margin"].spec.unit == "radians"
 
 
 # --- Numerics: float32 under autocast; cos = ±1, θ ≈ π, zero and 1e30-norm embeddings.

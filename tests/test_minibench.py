@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from common import BONAFIDE, SPOOF
+from conventions import BONAFIDE, SPOOF
 from datasets.asvspoof import ASVspoof2019LADataset_single, asvspoof2019_la_paths
 from scripts import minibench
 

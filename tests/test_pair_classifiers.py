@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from classifiers.differential import FFConcat, FFDiff, FFDiffAbs, FFDiffQuadratic
-from common import CLASSIFIERS, EXTRACTORS, PROCESSORS, UsageError, check_combination
+from common import CLASSIFIERS, EXTRACTORS, PROCESSORS, check_combination
+from conventions import UsageError
 from model import Countermeasure
 
 COMBINATIONS = {

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from common import BONAFIDE, SPOOF, UsageError
+from conventions import BONAFIDE, SPOOF, UsageError
 from datasets.base import AudioDataset, PairDataset, Utterance, collate_batch
 
 
@@ -152,7 +152,7 @@ def test_the_reference_is_cropped_like_the_test_wave_but_not_augmented():
 
 
 def test_synthetic_pair(data_root):
-    from datasets.registry import CORPUS_DATASETS
+    from common import DATASETS as CORPUS_DATASETS
 
     dataset = CORPUS_DATASETS["Synthetic_pair"]("dev", data_root)
     assert dataset.pair_fallbacks == 0

@@ -1,7 +1,7 @@
 import pytest
 
-from common import UsageError
-from parse_arguments import build_parser, component_list, parse_arguments
+from conventions import UsageError
+from parse_arguments import build_parser, parse_arguments
 
 
 def test_defaults_resolve_to_the_components_own():
@@ -36,18 +36,6 @@ def test_argparse_errors_are_one_line_with_status_2(capsys):
     assert exit_info.value.code == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "--lr" in error and "must be greater than 0" in error
-
-
-def test_component_list_shows_parameters_and_defaults():
-    listing = component_list()
-    for expected in ("LFCC", "Mean", "EmbeddingFF", "AdditiveAngularMargin", "ArcFace", "--margin (float, default 0.5)", "radians", "Synthetic"):
-        assert expected in listing
-
-
-def test_component_list_shows_model_ids_and_derived_defaults():
-    listing = component_list()
-    assert "WavLM_base  microsoft/wavlm-base (--extractor_path" in listing
-    assert "--head_nb (int, default derived): attention heads (derived: round(4/3 · layers))" in listing
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from plots import plot_det_curve, plot_score_histogram
+from reporting.plots import plot_det_curve, plot_score_histogram
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -3,7 +3,7 @@ and agreement with the papers' formulas written out frame by frame."""
 import pytest
 import torch
 
-from common import UsageError
+from conventions import UsageError
 from processors.mhfa import MHFA, ContextAwareMHFA
 from processors.statistics import AttentiveStatisticsPooling, MeanStdPooling
 

@@ -4,9 +4,10 @@ import multiprocessing
 
 import pytest
 
-from common import UsageError
+from conventions import UsageError
 from parse_arguments import parse_arguments
-from results import RESULTS_COLUMNS, append_result, check_results_csv, create_run_dir, write_config
+from reporting.results_csv import RESULTS_COLUMNS, append_result, check_results_csv
+from reporting.run_directory import create_run_dir, write_config
 
 
 def row(index: int) -> dict:

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from benchmarks.synthetic import eer, trivial_cues
-from common import BONAFIDE, SAMPLE_RATE, SPOOF
+from conventions import BONAFIDE, SAMPLE_RATE, SPOOF
 from datasets import synthetic
 from datasets.synthetic import ATTACKS, SIZES, SPLITS, SyntheticDataset, corpus_directory, generate_corpus
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from common import BONAFIDE, SPOOF
+from conventions import BONAFIDE, SPOOF
 from metrics import compute_eer, compute_eer_per_attack, compute_min_tdcf, read_asv_scores
 
 TOL = 1e-12

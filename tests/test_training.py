@@ -1,7 +1,9 @@
 import numpy as np
 
-from common import BONAFIDE, SPOOF
-from training import ScoreTable, class_balanced_sampler
+from conventions import BONAFIDE, SPOOF
+from reporting.score_files import write_scores, write_submission
+from training.loaders import class_balanced_sampler
+from training.scoring import ScoreTable
 
 
 def test_class_balanced_sampler_draws_classes_equally():
@@ -19,7 +21,7 @@ def test_class_balanced_sampler_is_repeatable_under_its_seed():
 
 def test_score_file_lines(tmp_path):
     table = ScoreTable(["u1", "u2"], [None, "A01"], np.array([BONAFIDE, SPOOF]), np.array([0.5, -1.0 / 3]))
-    table.write(tmp_path / "scores.txt")
+    write_scores(tmp_path / "scores.txt", table)
     lines = (tmp_path / "scores.txt").read_text().splitlines()
     assert lines[0] == "u1 - bonafide 0.5"
     utt_id, attack, label, score = lines[1].split()
@@ -30,7 +32,7 @@ def test_score_file_lines(tmp_path):
 
 def test_submission_formats(tmp_path):
     table = ScoreTable(["E_1", "E_2"], [None, "A07"], np.array([BONAFIDE, SPOOF]), np.array([1.5, -0.25]))
-    table.write_submission(tmp_path / "la21.txt", "2021")
+    write_submission(tmp_path / "la21.txt", table, "2021")
     assert (tmp_path / "la21.txt").read_text() == "E_1 1.5\nE_2 -0.25\n"
-    table.write_submission(tmp_path / "asv5.tsv", "asvspoof5")
+    write_submission(tmp_path / "asv5.tsv", table, "asvspoof5")
     assert (tmp_path / "asv5.tsv").read_text() == "filename\tcm-score\nE_1\t1.5\nE_2\t-0.25\n"

@@ -5,14 +5,14 @@ import torch
 from torch import nn
 
 
-
 class FeatureCache:
     """The layer stacks [L, T'_i, D] of the utterances of one split seen so far, on the CPU.
 
     `features(utt_ids, wave, lengths)` returns the padded layer stack [B, L, T', D] and frame
-    lengths [B] of the utterances `utt_ids` (waves [B, T], lengths [B]) on the waves' device. A batch with an utterance not seen yet is extracted whole (in eval mode,
-    without gradients) and its new utterances are kept while they fit in `max_bytes`; later batches
-    of kept utterances skip the extractor. Only valid for an extractor whose output never changes
+    lengths [B] of the utterances `utt_ids` (waves [B, T], lengths [B]) on the waves' device. A
+    batch with an utterance not seen yet is extracted whole (in eval mode, without gradients) and
+    its new utterances are kept while they fit in `max_bytes`; later batches of kept utterances
+    skip the extractor. Only valid for an extractor whose output never changes
     during the run (frozen, and no waveform augmentation).
     """
 

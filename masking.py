@@ -1,4 +1,5 @@
-"""Frame masks for padded layer stacks, and the masked reductions every pooling processor uses."""
+"""Frame masks for padded batches and the masked reductions of the pooling processors; shared by
+extractors and processors, so it sits below both and imports nothing of the project."""
 from __future__ import annotations
 
 import torch

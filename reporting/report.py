@@ -1,0 +1,46 @@
+"""The report of an evaluated run: score files, submission file, per-attack EER tables, metrics.json,
+plots, and the results table printed at the end of the log."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from reporting.plots import plot_det_curve, plot_score_histogram
+from reporting.score_files import write_eer_per_attack, write_scores, write_submission
+from training.scoring import ScoreTable
+
+
+def write_report(
+    run_dir: Path, tables: dict[str, ScoreTable], metrics: dict[str, dict], summary: dict[str, Any], submission_format: str | None
+) -> dict[str, Path]:
+    """Writes into `run_dir`: scores/<split>.txt, the eval submission file (when the corpus has a
+    challenge format), eer_per_attack_<split>.csv, metrics.json (`metrics` per split plus `summary`)
+    and the eval DET curve and score histogram; returns the figures by W&B key."""
+    (run_dir / "scores").mkdir()
+    for split, table in tables.items():
+        write_scores(run_dir / "scores" / f"{split}.txt", table)
+    if submission_format is not None:
+        write_submission(run_dir / "scores" / f"eval_submission_{submission_format}.txt", tables["eval"], submission_format)
+    for split, values in metrics.items():
+        write_eer_per_attack(run_dir / f"eer_per_attack_{split}.csv", values["eer_per_attack"])
+    (run_dir / "metrics.json").write_text(json.dumps({**metrics, **summary}, indent=2) + "\n")
+    evaluation = tables["eval"]
+    figures = {"eval/det_curve": run_dir / "det_eval.png", "eval/score_histogram": run_dir / "score_histogram_eval.png"}
+    plot_det_curve(figures["eval/det_curve"], evaluation.bonafide_scores, evaluation.spoof_scores, title=run_dir.name)
+    plot_score_histogram(figures["eval/score_histogram"], evaluation.bonafide_scores, evaluation.spoof_scores, title=run_dir.name)
+    return figures
+
+
+def results_table(metrics: dict[str, dict]) -> str:
+    """The metrics of each split as a small text table, EER in %, then eval's EER per attack."""
+    lines = [f"{'':6}{'EER %':>8}{'minDCF':>9}{'actDCF':>9}{'Cllr':>9}{'accuracy':>10}"]
+    for split, values in metrics.items():
+        lines.append(
+            f"{split:6}{100 * values['eer']:8.2f}{values['min_dcf']:9.4f}{values['act_dcf']:9.4f}"
+            f"{values['cllr']:9.4f}{values['accuracy']:10.4f}"
+        )
+    per_attack = metrics["eval"]["eer_per_attack"]
+    lines.append("eval EER % per attack: " + ", ".join(f"{attack} {100 * eer:.2f}" for attack, eer in per_attack.items()))
+    lines.extend(f"{split} min t-DCF: {values['min_tdcf']:.4f}" for split, values in metrics.items() if "min_tdcf" in values)
+    return "\n".join(lines)

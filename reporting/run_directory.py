@@ -1,0 +1,93 @@
+"""The run directory: created atomically, with the resolved configuration (config.json) and the log."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import platform
+import subprocess
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+
+from tqdm import tqdm
+
+from conventions import UsageError
+
+PACKAGES = ("torch", "torchaudio", "transformers", "numpy", "scikit-learn", "pytorch-metric-learning", "soundfile")
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+def default_run_name(args: argparse.Namespace) -> str:
+    return f"{args.dataset}_{args.extractor}_{args.processor}_{args.classifier}_{args.loss}_seed{args.seed}"
+
+
+def check_output_dir(args: argparse.Namespace) -> None:
+    if args.output_dir is not None and Path(args.output_dir).exists():
+        raise UsageError(f"--output_dir {args.output_dir} already exists; give a new directory or remove it")
+
+
+def create_run_dir(args: argparse.Namespace) -> Path:
+    """The run directory, newly created: --output_dir, or <runs_dir>/<time>_<run name>[_<n>]."""
+    if args.output_dir is not None:
+        run_dir = Path(args.output_dir)
+        run_dir.mkdir(parents=True)
+        return run_dir
+    stem = Path(args.runs_dir) / f"{time.strftime('%Y%m%d-%H%M%S')}_{args.run_name or default_run_name(args)}"
+    for attempt in range(1000):
+        run_dir = stem.with_name(stem.name + (f"_{attempt}" if attempt else ""))
+        try:
+            run_dir.mkdir(parents=True)
+            return run_dir
+        except FileExistsError:
+            continue
+    raise UsageError(f"could not create a new run directory next to {stem}")
+
+
+def git_state() -> dict:
+    """The commit of this code and whether the working tree differs from it."""
+    def git(*command: str) -> str | None:
+        try:
+            done = subprocess.run(["git", *command], cwd=REPOSITORY, capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return {"git_commit": git("rev-parse", "HEAD"), "git_dirty": None if status is None else bool(status)}
+
+
+def write_config(run_dir: Path, args: argparse.Namespace) -> dict:
+    """config.json: every argument, the command, package versions and the git commit."""
+    versions = {"python": platform.python_version()}
+    for package in PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    config = {"arguments": vars(args), "command": sys.argv, "versions": versions, **git_state()}
+    (run_dir / "config.json").write_text(json.dumps(config, indent=2, default=str) + "\n")
+    return config
+
+
+class TqdmHandler(logging.Handler):
+    """Logs through tqdm.write, so that messages do not break the progress bars."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        tqdm.write(self.format(record))
+
+
+def setup_logger(run_dir: Path) -> logging.Logger:
+    """The run's logger: to <run_dir>/train.log and to the terminal."""
+    logger = logging.getLogger("ca_mhfa")
+    logger.setLevel(logging.INFO)
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+        handler.close()
+    formatter = logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S")
+    for handler in (logging.FileHandler(run_dir / "train.log"), TqdmHandler()):
+        handler.setFormatter(formatter)
+        logger.addHandler(handler)
+    logger.propagate = False
+    return logger

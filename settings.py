@@ -1,0 +1,270 @@
+"""Component settings on the command line, and their resolution into each chosen component's values.
+
+Every setting a component declares (conventions.declarations) is a flag in two forms:
+- `--NAME VALUE` (bare) sets NAME in every chosen component that takes it. When those components
+  read it with different meanings (say --margin for AdditiveAngularMargin, in radians, and CosFace,
+  in cosine units) it is refused, with the scoped form to use instead.
+- `--COMPONENT.NAME VALUE` (scoped) sets it in that component only, and wins over the bare flag:
+  `--loss CosFace+AdditiveAngularMargin --CosFace.margin 0.2 --AdditiveAngularMargin.margin 0.3`.
+A flag that reaches no chosen component is refused. A setting given by neither form takes the
+component's default.
+
+The resolved values (`resolve_settings`) are one section per chosen component:
+`{"extractor": {...}, "processor": {...}, "classifier": {...}, "loss": {name: {...}},
+"miner": {...}, "augmentation": {name: {...}}}`; "loss" holds every loss of the run, the terms of
+--loss and the losses they name (Combined's proxy_type), each under its registered name. They are
+what the builder, config.json, the checkpoints and the results CSV use.
+"""
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from typing import Any
+
+from common import DATASETS, LOSS_METADATA, REGISTRIES, component_choices, parameter_metadata
+from conventions import ComponentChoice, Declaration, UsageError, declarations
+
+MODEL_STAGES = ("extractor", "processor", "classifier")
+
+
+@dataclass(frozen=True)
+class Taker:
+    """A registered component that declares a setting."""
+
+    stage: str
+    component: str
+    declaration: Declaration
+
+    @property
+    def scoped_flag(self) -> str:
+        return f"--{self.component}.{self.declaration.name}"
+
+    def meaning(self) -> tuple:
+        """What tells two takers of one name apart: the declared type and declaration (help, unit, range)."""
+        return self.declaration.type, self.declaration.spec
+
+    def describe(self) -> str:
+        unit = getattr(self.declaration.spec, "unit", None)
+        return f"{self.component} ({self.declaration.spec.help}{', ' + unit if unit else ''})"
+
+
+def setting_takers() -> dict[str, list[Taker]]:
+    """Setting name -> every registered component that declares it, in registry order."""
+    takers: dict[str, list[Taker]] = {}
+    for stage, registry in REGISTRIES.items():
+        for name, component in registry.items():
+            for declared in declarations(component).values():
+                takers.setdefault(declared.name, []).append(Taker(stage, name, declared))
+    return takers
+
+
+def _bare_type(name: str, takers: list[Taker]) -> type:
+    """The argparse type of a bare flag: the takers' type; int and float share float."""
+    types = {taker.declaration.type for taker in takers}
+    if len(types) == 1:
+        return types.pop()
+    if types == {int, float}:
+        return float
+    raise TypeError(f"components declare the setting {name!r} with incompatible types {types}")
+
+
+def _add_flag(group: argparse._ArgumentGroup, flag: str, kind: type, help: str) -> None:
+    dest = flag[2:]
+    if kind is bool:
+        group.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction, default=None, help=help)
+    else:
+        group.add_argument(flag, dest=dest, type=kind, default=None, metavar=kind.__name__.upper(), help=help)
+
+
+def add_setting_flags(parser: argparse.ArgumentParser) -> None:
+    """The bare flag of every setting (shown in --help with the components that take it) and the
+    scoped flag of every component's setting (documented in the group's description and --list)."""
+    group = parser.add_argument_group(
+        "component settings",
+        "--NAME VALUE sets NAME in every chosen component that takes it (refused when they read it "
+        "differently); --COMPONENT.NAME VALUE sets it in one component, e.g. --loss CosFace+AdditiveAngularMargin "
+        "--CosFace.margin 0.2 --AdditiveAngularMargin.margin 0.3. Default: each component's own. "
+        "--list shows every component's settings with their units, ranges and defaults.",
+    )
+    for name, takers in sorted(setting_takers().items()):
+        _add_flag(group, f"--{name}", _bare_type(name, takers), f"taken by {', '.join(taker.component for taker in takers)}")
+        for taker in takers:
+            _add_flag(group, taker.scoped_flag, taker.declaration.type, argparse.SUPPRESS)
+
+
+def given_setting_flags(args: argparse.Namespace) -> list[str]:
+    """The setting flags given on the command line (bare and scoped), as the user wrote them."""
+    given = []
+    for name, takers in setting_takers().items():
+        given += [f"--{name}"] if getattr(args, name, None) is not None else []
+        given += [taker.scoped_flag for taker in takers if getattr(args, taker.scoped_flag[2:], None) is not None]
+    return given
+
+
+class _Resolution:
+    """One pass over the chosen components, remembering which components each bare flag reached."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.reached: dict[str, list[Taker]] = {}
+        self.chosen: set[tuple[str, str]] = set()
+
+    def values(self, stage: str, component: str) -> dict[str, Any]:
+        """The settings of `component`: its scoped flag, else the bare flag, else its default."""
+        self.chosen.add((stage, component))
+        values = {}
+        for declared in declarations(REGISTRIES[stage][component]).values():
+            taker = Taker(stage, component, declared)
+            scoped, bare = getattr(self.args, taker.scoped_flag[2:], None), getattr(self.args, declared.name, None)
+            if scoped is not None:
+                flag, value = taker.scoped_flag, scoped
+            elif bare is not None:
+                flag, value = f"--{declared.name}", bare
+                self.reached.setdefault(declared.name, []).append(taker)
+            else:
+                flag, value = None, declared.default
+            values[declared.name] = _checked(flag, component, declared, value)
+        return values
+
+    def losses(self, names: list[str]) -> dict[str, dict[str, Any]]:
+        """The sections of the losses `names` and of every loss they name (after the one naming it)."""
+        sections: dict[str, dict[str, Any]] = {}
+        pending = list(names)
+        while pending:
+            name = pending.pop(0)
+            if name in sections:
+                continue
+            sections[name] = self.values("loss", name)
+            pending += [
+                sections[name][declared.name]
+                for declared in declarations(REGISTRIES["loss"][name]).values()
+                if isinstance(declared.spec, ComponentChoice)
+            ]
+        return sections
+
+    def check_flags(self) -> None:
+        """Refuse a bare flag that reaches no chosen component, or several with different meanings,
+        and a scoped flag of a component that is not chosen."""
+        for name, takers in setting_takers().items():
+            if getattr(self.args, name, None) is not None:
+                reached = self.reached.get(name, [])
+                if not reached:
+                    raise UsageError(_unreached(name, takers, self.chosen))
+                if len({taker.meaning() for taker in reached}) > 1:
+                    raise UsageError(
+                        f"--{name} reaches components that read it differently: "
+                        f"{', '.join(taker.describe() for taker in reached)}; set each with its own flag: "
+                        + " ".join(f"{taker.scoped_flag} VALUE" for taker in reached)
+                    )
+            for taker in takers:
+                if getattr(self.args, taker.scoped_flag[2:], None) is not None and (taker.stage, taker.component) not in self.chosen:
+                    raise UsageError(
+                        f"{taker.scoped_flag}: {taker.component} is not one of the chosen components "
+                        f"({', '.join(sorted(component for _, component in self.chosen))}); choose it or drop the flag"
+                    )
+
+
+def _checked(flag: str | None, component: str, declared: Declaration, value: Any) -> Any:
+    """`value` as the declared type, refused (UsageError naming `flag`) when it is not allowed."""
+    if flag is None:
+        return value
+    if isinstance(declared.spec, ComponentChoice):
+        choices = component_choices(declared.spec)
+        if value not in choices:
+            raise UsageError(f"{flag} {value} is not one of {', '.join(choices)}")
+        return value
+    if declared.type is int and value != int(value):
+        raise UsageError(f"{flag} {value} must be an integer for {component}")
+    value = declared.type(value)
+    declared.spec.check(flag, value)
+    return value
+
+
+def _unreached(name: str, takers: list[Taker], chosen: set[tuple[str, str]]) -> str:
+    scoped = [taker.scoped_flag for taker in takers if (taker.stage, taker.component) in chosen]
+    if scoped:
+        return f"--{name}: every chosen component that takes it has its own flag ({', '.join(scoped)}); drop --{name}"
+    return f"--{name} does not apply to the chosen components; it is a parameter of " + ", ".join(
+        f"--{taker.stage} {taker.component}" for taker in takers
+    )
+
+
+def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings of the chosen components of checked `args` (module docstring); UsageError for a
+    flag that is refused or a value out of its range."""
+    resolution = _Resolution(args)
+    resolved: dict[str, Any] = {stage: resolution.values(stage, getattr(args, stage)) for stage in MODEL_STAGES}
+    resolved["loss"] = resolution.losses(args.losses)
+    resolved["miner"] = {} if args.miner is None else resolution.values("miner", args.miner)
+    resolved["augmentation"] = {name: resolution.values("augmentation", name) for name in args.augmentations}
+    resolution.check_flags()
+    return resolved
+
+
+def restore_settings(args: argparse.Namespace, saved: dict[str, Any]) -> dict[str, Any]:
+    """The settings saved with a run (`saved`, its resolved settings) for the components of `args`,
+    completed for this version: a setting the run did not have takes its default, and a loss named
+    by another loss gets its own section (runs before sections kept its values in the naming loss's
+    section, which are split out here). KeyError or TypeError when `saved` is not such settings."""
+
+    def completed(stage: str, component: str, values: dict[str, Any]) -> dict[str, Any]:
+        declared = declarations(REGISTRIES[stage][component])
+        return {**{name: values.get(name, setting.default) for name, setting in declared.items()}, **{
+            name: value for name, value in values.items() if name not in declared
+        }}
+
+    restored: dict[str, Any] = {stage: completed(stage, getattr(args, stage), saved.get(stage, {})) for stage in MODEL_STAGES}
+    restored["miner"] = {} if args.miner is None else completed("miner", args.miner, saved.get("miner", {}))
+    restored["augmentation"] = {name: completed("augmentation", name, values) for name, values in saved.get("augmentation", {}).items()}
+    losses: dict[str, dict[str, Any]] = {}
+    pending = [(name, saved["loss"].get(name, {})) for name in args.losses]
+    while pending:
+        name, values = pending.pop(0)
+        if name in losses:
+            continue
+        declared = declarations(REGISTRIES["loss"][name])
+        losses[name] = {setting: values.get(setting, declaration.default) for setting, declaration in declared.items()}
+        flattened = {setting: value for setting, value in values.items() if setting not in declared}
+        pending += [
+            (losses[name][setting], saved["loss"].get(losses[name][setting], flattened))
+            for setting, declaration in declared.items()
+            if isinstance(declaration.spec, ComponentChoice)
+        ]
+    restored["loss"] = losses
+    return restored
+
+
+def format_default(value: Any) -> str:
+    """A default as people read it: 0.4992 rather than 0.49916416607037093; None (derived by the
+    component, as its help says) as "derived"."""
+    if value is None:
+        return "derived"
+    return f"{value:.4g}" if isinstance(value, float) and not value.is_integer() else str(value)
+
+
+def describe_setting(name: str, metadata: dict) -> str:
+    """One --list line: `name (type, unit, default D, range R): help; one of ...`."""
+    details = [metadata["type"], *([metadata["unit"]] if "unit" in metadata else []), f"default {format_default(metadata['default'])}"]
+    details += [f"range {metadata['interval']}"] if "interval" in metadata else []
+    allowed = f"; one of {', '.join(map(str, metadata['choices']))}" if "choices" in metadata else ""
+    return f"{name} ({', '.join(details)}): {metadata['help']}{allowed}"
+
+
+def component_list() -> str:
+    """Every registered component with its settings, for `--list`; then the datasets."""
+    lines = ["Each setting is a flag: --NAME VALUE (every chosen component that takes it) or --COMPONENT.NAME VALUE."]
+    for stage, registry in REGISTRIES.items():
+        lines.append(f"{stage}s:")
+        for name, component in registry.items():
+            header = f"  {name}"
+            if stage == "loss":
+                metadata = LOSS_METADATA[name]
+                aliases = f", aliases {', '.join(metadata['aliases'])}" if metadata["aliases"] else ""
+                header += f"  [{metadata['type']}{aliases}]  {metadata['reference']}; score: {metadata['score']}"
+            if getattr(component, "pretrained", False):
+                header += f"  {component.model_id} (--extractor_path, --finetune, --extractor_lr)"
+            lines.append(header)
+            lines.extend(f"      {describe_setting(setting, values)}" for setting, values in parameter_metadata(component).items())
+    lines.append("datasets:")
+    lines.extend(f"  {name}  {dataset.__doc__.strip().splitlines()[0]}" for name, dataset in DATASETS.items())
+    return "\n".join(lines)

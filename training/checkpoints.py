@@ -1,0 +1,58 @@
+"""Checkpoint files: written atomically, read without unpickling anything but tensors and plain values.
+
+A checkpoint is a dict `{"epoch", "dev_eer", "model", "loss", "optimizer", "arguments"}`: the
+model's trainable state (Countermeasure.trainable_state_dict), the loss's state (class weights,
+proxies, schedule counters), the optimizer's state and the run's resolved arguments (plain values:
+str, int, float, bool, None, lists and dicts), everything torch.load(weights_only=True) can read.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from conventions import UsageError
+
+CHECKPOINT_KEYS = {"epoch", "model", "loss", "arguments"}
+
+
+def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    """Write `state` to `path` atomically: a temporary file in the same folder, flushed to disk,
+    then renamed over `path`, so that a kill at any moment leaves the old file or the new one."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            torch.save(state, file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def load_checkpoint(path: str, flag: str = "--checkpoint") -> dict[str, Any]:
+    """A checkpoint written by this tool, read with weights_only=True; UsageError (naming `flag`)
+    for a missing file, a file that is not a checkpoint, or one that would need arbitrary unpickling."""
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise UsageError(f"{flag} {path} does not exist; give runs/<run>/checkpoints/best.pt of a finished run") from None
+    except IsADirectoryError:
+        raise UsageError(f"{flag} {path} is a directory; give runs/<run>/checkpoints/best.pt of a finished run") from None
+    except pickle.UnpicklingError as error:
+        if "global" not in str(error).lower():  # not an object torch refused to rebuild: not a pickle at all
+            raise UsageError(f"{flag} {path} is not a checkpoint of this tool (it does not unpickle)") from None
+        raise UsageError(
+            f"{flag} {path} holds objects beyond tensors and plain values, which are never unpickled from a file "
+            "given on the command line (nothing in it was run); give a checkpoint written by this tool"
+        ) from None
+    except Exception as error:  # torch.load raises many types for a file that is not a checkpoint
+        raise UsageError(f"{flag} {path} is not a checkpoint of this tool ({type(error).__name__}: {error})") from None
+    if not isinstance(checkpoint, dict) or not CHECKPOINT_KEYS <= checkpoint.keys():
+        raise UsageError(f"{flag} {path} is not a checkpoint of this tool (no model, loss and arguments in it)")
+    return checkpoint
