@@ -39,6 +39,7 @@ from losses.cosface import CosFaceLoss
 from losses.cross_entropy import CrossEntropyLoss
 from losses.focal import FocalLoss
 from losses.focal_style_proxy_anchor import FocalStyleProxyAnchorLoss
+from losses.label_smoothing import LabelSmoothingLoss
 from losses.large_margin_softmax import LargeMarginSoftmaxLoss
 from losses.magface import MagFaceLoss
 from losses.normalized_softmax import NormalizedSoftmaxLoss
@@ -77,6 +78,7 @@ EMBEDDING_COMPATIBLE_CLASSIFIERS = ("EmbeddingFF",)
 LOSSES = {
     "CrossEntropy": CrossEntropyLoss,
     "Focal": FocalLoss,
+    "LabelSmoothing": LabelSmoothingLoss,
     "AdditiveAngularMargin": AdditiveAngularMarginLoss,
     "CosFace": CosFaceLoss,
     "ASoftmax": ASoftmaxLoss,

@@ -102,28 +102,33 @@ def given_setting_flags(args: argparse.Namespace) -> list[str]:
 
 
 class _Resolution:
-    """One pass over the chosen components, remembering which components each bare flag reached."""
+    """One pass over the chosen components, remembering which components each bare flag reached
+    and which given values are still to be checked (after the flags, so that a bare flag with two
+    meanings is refused as such rather than for one component's range)."""
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.reached: dict[str, list[Taker]] = {}
         self.chosen: set[tuple[str, str]] = set()
+        self.given: list[tuple[str, Taker, dict[str, Any]]] = []  # (flag, taker, the section holding its value)
 
     def values(self, stage: str, component: str) -> dict[str, Any]:
         """The settings of `component`: its scoped flag, else the bare flag, else its default."""
         self.chosen.add((stage, component))
-        values = {}
+        values: dict[str, Any] = {}
         for declared in declarations(REGISTRIES[stage][component]).values():
             taker = Taker(stage, component, declared)
             scoped, bare = getattr(self.args, taker.scoped_flag[2:], None), getattr(self.args, declared.name, None)
-            if scoped is not None:
-                flag, value = taker.scoped_flag, scoped
-            elif bare is not None:
-                flag, value = f"--{declared.name}", bare
+            if scoped is None and bare is None:
+                values[declared.name] = declared.default
+                continue
+            flag, values[declared.name] = (taker.scoped_flag, scoped) if scoped is not None else (f"--{declared.name}", bare)
+            if scoped is None:
                 self.reached.setdefault(declared.name, []).append(taker)
+            if isinstance(declared.spec, ComponentChoice):  # needed now, to resolve the component it names
+                values[declared.name] = _checked(flag, taker, values[declared.name])
             else:
-                flag, value = None, declared.default
-            values[declared.name] = _checked(flag, component, declared, value)
+                self.given.append((flag, taker, values))
         return values
 
     def losses(self, names: list[str]) -> dict[str, dict[str, Any]]:
@@ -141,6 +146,11 @@ class _Resolution:
                 if isinstance(declared.spec, ComponentChoice)
             ]
         return sections
+
+    def check_values(self) -> None:
+        """Each given value as its declared type, refused when out of its range."""
+        for flag, taker, values in self.given:
+            values[taker.declaration.name] = _checked(flag, taker, values[taker.declaration.name])
 
     def check_flags(self) -> None:
         """Refuse a bare flag that reaches no chosen component, or several with different meanings,
@@ -164,10 +174,9 @@ class _Resolution:
                     )
 
 
-def _checked(flag: str | None, component: str, declared: Declaration, value: Any) -> Any:
+def _checked(flag: str, taker: Taker, value: Any) -> Any:
     """`value` as the declared type, refused (UsageError naming `flag`) when it is not allowed."""
-    if flag is None:
-        return value
+    declared, component = taker.declaration, taker.component
     if isinstance(declared.spec, ComponentChoice):
         choices = component_choices(declared.spec)
         if value not in choices:
@@ -198,6 +207,7 @@ def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
     resolved["miner"] = {} if args.miner is None else resolution.values("miner", args.miner)
     resolved["augmentation"] = {name: resolution.values("augmentation", name) for name in args.augmentations}
     resolution.check_flags()
+    resolution.check_values()
     return resolved
 
 

@@ -14,8 +14,8 @@ MARGINS=${MARGINS:-"0.2 0.35 0.5"}
 SEEDS=${SEEDS:-"0 1 2"}
 RESULTS_CSV=${RESULTS_CSV:-runs/sweep_results.csv}
 
-takes_margin() {
-    "$PYTHON" -c "import sys, common; sys.exit(0 if 'margin' in common.LOSS_METADATA[common.parse_loss_spec('$1')[0]]['parameters'] else 1)"
+takes_margin() {  # the loss name is passed as an argument, never pasted into the code
+    "$PYTHON" -c 'import sys, common; sys.exit(0 if "margin" in common.LOSS_METADATA[common.parse_loss_spec(sys.argv[1])[0]]["parameters"] else 1)' "$1"
 }
 
 for loss in $LOSSES; do

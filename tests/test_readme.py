@@ -1,11 +1,13 @@
-"""The README stays true to the code: its loss table, its component names, its first commands."""
+"""The README and docs/ARCHITECTURE.md stay true to the code: the loss table, component names, first commands, the loss example, the layers."""
 import re
 from pathlib import Path
 
 from common import DATASETS, LOSSES, MINERS, REGISTRIES
 from scripts.loss_table import loss_table
+from tests.test_architecture import LAYERS
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+REPOSITORY = Path(__file__).resolve().parent.parent
+README = (REPOSITORY / "README.md").read_text()
 
 
 def test_readme_starts_with_the_two_commands():
@@ -23,3 +25,17 @@ def test_every_component_is_named():
         for name in registry:
             assert f"`{name}`" in README, name
     assert f"{len(LOSSES)} losses" in README and len(MINERS) == 8
+
+
+def test_the_loss_example_is_the_real_file_and_its_registry_line():
+    section = README.split("## Adding a component")[1].split("\n## ")[0]
+    example, line = re.findall(r"```python\n(.*?)```", section, re.S)[:2]
+    assert example == (REPOSITORY / "losses" / "label_smoothing.py").read_text()
+    assert line.strip() in (REPOSITORY / "common.py").read_text()
+    assert 20 <= len([text for text in example.splitlines() if text.strip()]) <= 30
+
+
+def test_the_architecture_map_names_every_layer_of_the_import_check():
+    architecture = (REPOSITORY / "docs" / "ARCHITECTURE.md").read_text()
+    for unit in LAYERS:
+        assert f"`{unit}" in architecture, unit

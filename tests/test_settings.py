@@ -53,6 +53,7 @@ def test_a_scoped_flag_wins_and_the_bare_one_sets_the_rest():
         (["--loss", "Combined", "--Combined.proxy_type", "Focal"], "--Combined.proxy_type Focal is not one of"),
         (["--loss", "CrossEntropy", "--margin", "0.3"], "--margin does not apply to the chosen components; it is a parameter of --loss AdditiveAngularMargin"),
         (["--loss", "TripletMargin", "--TripletMargin.miner_margin", "0.3"], "TripletMargin is not one of the chosen components"),
+        (["--loss", "CosFace+ASoftmax", "--margin", "2.5"], "--margin reaches components that read it differently"),
     ],
 )
 def test_refused_settings(arguments, message):

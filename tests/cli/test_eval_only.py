@@ -1,5 +1,6 @@
 """--eval_only: a trained model scores a dataset again, identically, without training."""
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -92,7 +93,7 @@ def test_score_folder_needs_eval_only_and_an_audio_folder(tmp_path, trained, cap
 
 
 def test_a_checkpoint_from_before_newer_flags_still_scores(trained, tmp_path, capsys):
-    checkpoint = torch.load(trained / "checkpoints" / "best.pt", weights_only=False)
+    checkpoint = torch.load(trained / "checkpoints" / "best.pt", weights_only=True)
     for flag in ("extractor_path", "finetune", "extractor_lr", "max_len", "augment"):
         del checkpoint["arguments"][flag]
     del checkpoint["arguments"]["hyper_parameters"]["augmentation"]
@@ -101,6 +102,43 @@ def test_a_checkpoint_from_before_newer_flags_still_scores(trained, tmp_path, ca
                  checkpoint["arguments"]["data_root"], "--output_dir", str(tmp_path / "eval"), "--results_csv", str(tmp_path / "results.csv")])
     assert code == 0, capsys.readouterr().err
     assert (tmp_path / "eval" / "scores" / "eval.txt").read_text() == (trained / "scores" / "eval.txt").read_text()
+
+
+def test_a_checkpoint_with_the_older_flattened_settings_of_combined_still_scores(data_root, tmp_path, capsys):
+    """Before each loss had its own section, Combined's settings held its embedding loss's values too."""
+    run_dir = tmp_path / "train"
+    code = main(["--loss", "Combined", "--classifier", "EmbeddingFF", "--proxy_type", "CosFace", "--margin", "0.2",
+                 "--limit", "60", "-ep", "1", "--data_root", str(data_root), "--output_dir", str(run_dir),
+                 "--results_csv", str(tmp_path / "results.csv")])
+    assert code == 0, capsys.readouterr().err
+    checkpoint = torch.load(run_dir / "checkpoints" / "best.pt", weights_only=True)
+    sections = checkpoint["arguments"]["hyper_parameters"]["loss"]
+    assert sections == {"Combined": {"lambda_combined": 0.5, "proxy_type": "CosFace"}, "CosFace": {"margin": 0.2, "s": 30.0}}
+    checkpoint["arguments"]["hyper_parameters"]["loss"] = {"Combined": {**sections["Combined"], **sections["CosFace"]}}
+    torch.save(checkpoint, tmp_path / "old.pt")
+    code = main(["--eval_only", "--checkpoint", str(tmp_path / "old.pt"), "--limit", "60", "--data_root", str(data_root),
+                 "--output_dir", str(tmp_path / "eval"), "--results_csv", str(tmp_path / "results.csv")])
+    assert code == 0, capsys.readouterr().err
+    assert (tmp_path / "eval" / "scores" / "eval.txt").read_text() == (run_dir / "scores" / "eval.txt").read_text()
+
+
+def test_a_checkpoint_that_needs_arbitrary_unpickling_is_refused_and_not_run(tmp_path, capsys):
+    marker = tmp_path / "ran"
+    torch.save({"model": RunsCode(str(marker)), "loss": {}, "arguments": {}, "epoch": 1}, tmp_path / "crafted.pt")
+    assert main(["--eval_only", "--checkpoint", str(tmp_path / "crafted.pt"), "--output_dir", str(tmp_path / "out")]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "never unpickled" in error and "Traceback" not in error
+    assert not marker.exists() and not (tmp_path / "out").exists()
+
+
+class RunsCode:
+    """Unpickling this would create the file `path` (pathlib's touch through a reduce call)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        return (Path(self.path).touch, ())
 
 
 def test_training_flags_are_refused_with_eval_only():

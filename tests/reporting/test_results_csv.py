@@ -1,13 +1,11 @@
+"""The results CSV: one header, whole rows, safe under concurrent appends; a foreign header refused."""
 import csv
-import json
 import multiprocessing
 
 import pytest
 
 from conventions import UsageError
-from parse_arguments import parse_arguments
-from reporting.results_csv import RESULTS_COLUMNS, append_result, check_results_csv
-from reporting.run_directory import create_run_dir, write_config
+from reporting.results_csv import RESULTS_COLUMNS, append_result, check_results_csv, format_loss_parameters
 
 
 def row(index: int) -> dict:
@@ -50,17 +48,9 @@ def test_a_csv_with_another_header_is_refused_before_the_run(tmp_path):
     check_results_csv(tmp_path / "new.csv")
 
 
-def test_config_records_arguments_versions_and_commit(tmp_path):
-    args = parse_arguments(["--seed", "7", "--output_dir", str(tmp_path / "run")])
-    run_dir = create_run_dir(args)
-    write_config(run_dir, args)
-    config = json.loads((run_dir / "config.json").read_text())
-    assert config["arguments"]["seed"] == 7 and config["arguments"]["loss"] == "CrossEntropy"
-    assert config["versions"]["torch"].startswith("2.14.1")
-    assert "git_commit" in config and "git_dirty" in config
-
-
-def test_default_run_dirs_never_collide(tmp_path):
-    args = parse_arguments(["--runs_dir", str(tmp_path)])
-    first, second = create_run_dir(args), create_run_dir(args)
-    assert first != second and first.is_dir() and second.is_dir()
+def test_loss_parameters_read_as_the_flags_that_set_them():
+    assert format_loss_parameters(["CosFace"], {"CosFace": {"margin": 0.35, "s": 30.0}}, [1.0]) == "margin=0.35;s=30.0"
+    combined = {"Combined": {"lambda_combined": 0.5, "proxy_type": "ProxyAnchor"}, "ProxyAnchor": {"proxy_alpha": 32.0}}
+    assert format_loss_parameters(["Combined"], combined, [1.0]) == "lambda_combined=0.5;proxy_type=ProxyAnchor;ProxyAnchor.proxy_alpha=32.0"
+    terms = {"CosFace": {"margin": 0.2}, "CrossEntropy": {}}
+    assert format_loss_parameters(["CosFace", "CrossEntropy"], terms, [1.0, 0.5]) == "weights=1.0,0.5;CosFace.margin=0.2"

@@ -3,8 +3,9 @@ import csv
 import os
 import subprocess
 import sys
+from pathlib import Path
 
-from conftest import REPOSITORY
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 def test_sweep_runs_every_combination_into_one_csv(tmp_path, data_root):

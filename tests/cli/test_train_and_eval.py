@@ -77,6 +77,7 @@ def test_the_refused_combination_exits_2_with_one_line_from_the_command_line(run
         (["--loss", "NoSuchLoss"], "--loss"),
         (["--margin", "0.3"], "--margin does not apply"),
         (["--loss", "ArcFace", "--classifier", "EmbeddingFF", "--s", "0"], "--s 0.0 is outside the allowed range (0, inf)"),
+        (["--loss", "CosFace+ArcFace", "--classifier", "EmbeddingFF", "--margin", "0.3"], "--CosFace.margin VALUE --AdditiveAngularMargin.margin VALUE"),
         (["-ep", "0"], "must be greater than 0"),
     ],
 )
@@ -115,3 +116,24 @@ def test_the_default_command_learns(run_cli, tmp_path):
     metrics = json.loads((only_run_dir(tmp_path) / "metrics.json").read_text())
     assert metrics["eval"]["eer"] < 0.10
     assert metrics["eval"]["n_bonafide"] > 0
+
+
+def test_each_term_of_a_sum_takes_its_own_value_from_the_command_line(data_root, tmp_path, capsys):
+    """The scoped values are what config.json, the checkpoint and the results row record, and
+    --eval_only rebuilds the same model from the checkpoint."""
+    run_dir = tmp_path / "run"
+    code = main(
+        ["--loss", "CosFace+AdditiveAngularMargin", "--classifier", "EmbeddingFF", "--CosFace.margin", "0.2",
+         "--AdditiveAngularMargin.margin", "0.3", "--limit", "60", "-ep", "1", "--data_root", str(data_root),
+         "--output_dir", str(run_dir), "--results_csv", str(tmp_path / "results.csv")]
+    )
+    assert code == 0, capsys.readouterr().err
+    settings = json.loads((run_dir / "config.json").read_text())["arguments"]["hyper_parameters"]["loss"]
+    assert settings["CosFace"]["margin"] == 0.2 and settings["AdditiveAngularMargin"]["margin"] == 0.3
+    _, rows = results_rows(tmp_path)
+    assert rows[0]["loss_parameters"].startswith("weights=1.0,1.0;CosFace.margin=0.2;CosFace.s=30.0;AdditiveAngularMargin.margin=0.3;")
+    code = main(["--eval_only", "--checkpoint", str(run_dir / "checkpoints" / "best.pt"), "--limit", "60", "--data_root",
+                 str(data_root), "--output_dir", str(tmp_path / "again"), "--results_csv", str(tmp_path / "results.csv")])
+    assert code == 0, capsys.readouterr().err
+    assert (tmp_path / "again" / "scores" / "eval.txt").read_text() == (run_dir / "scores" / "eval.txt").read_text()
+
