@@ -44,13 +44,14 @@ class HyperParameter:
     None means "derived by the component" (its help says from what) and is always allowed. `unit`
     names the unit of a quantity ("radians", "cosine units", "dB", "Hz", ...); `interval` is the
     allowed range in interval notation ("[0, 1)", "(0, inf)"; bounds may be numbers, ±inf, pi, pi/2);
-    `choices` lists the allowed values.
+    `choices` lists the allowed values; `pattern` is a regular expression a str value must match whole.
     """
 
     help: str
     unit: str | None = None
     interval: str | None = None
     choices: tuple | None = None
+    pattern: str | None = None
 
     def check(self, flag: str, value: Any) -> None:
         """Raise UsageError when `value` is not allowed for `flag` (as the user wrote it, e.g. --margin)."""
@@ -60,6 +61,8 @@ class HyperParameter:
             raise UsageError(f"{flag} {value} is not a finite number")
         if self.choices is not None and value not in self.choices:
             raise UsageError(f"{flag} {value} is not one of {', '.join(map(str, self.choices))}")
+        if self.pattern is not None and not re.fullmatch(self.pattern, value):
+            raise UsageError(f"{flag} {value!r} does not match {self.pattern}")
         if self.interval is None:
             return
         low_bracket, low, high, high_bracket = _INTERVAL.match(self.interval).groups()

@@ -8,7 +8,7 @@ from torch import nn
 
 from common import CLASSIFIERS, EXTRACTORS, LOSSES, MINERS, PROCESSORS
 from conventions import N_CLASSES, ComponentChoice, UsageError, declarations
-from losses.base import BaseLoss
+from losses.base import BaseLoss, ClassifierOutput
 from losses.pml_adapter import PMLLoss
 from losses.weighted_sum import WeightedSumLoss
 
@@ -35,7 +35,7 @@ class Countermeasure(nn.Module):
         lengths: torch.Tensor,
         ref_wave: torch.Tensor | None = None,
         ref_lengths: torch.Tensor | None = None,
-    ):
+    ) -> ClassifierOutput:
         reference = self.extractor(ref_wave, ref_lengths) if self.uses_reference else None
         return self.head(*self.extractor(wave, lengths), reference)
 
@@ -44,7 +44,7 @@ class Countermeasure(nn.Module):
         hidden: torch.Tensor,
         frame_lengths: torch.Tensor,
         reference: tuple[torch.Tensor, torch.Tensor] | None = None,
-    ):
+    ) -> ClassifierOutput:
         """Processor and classifier on a layer stack [B, L, T', D] with its frame lengths [B]
         (and, for a pair classifier, the reference's (layer stack, frame lengths))."""
         embedding = self.processor(hidden, frame_lengths)

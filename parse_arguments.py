@@ -9,11 +9,12 @@ import argparse
 import math
 import os
 import sys
-from typing import NoReturn, Sequence
+from typing import Any, Callable, NoReturn, Sequence
 
 from common import AUGMENTATIONS, CLASSIFIERS, DATASETS, MINERS, REGISTRIES, check_combination, parse_loss_spec
 from conventions import UsageError
-from settings import add_setting_flags, given_setting_flags, resolve_settings, restore_settings
+from settings import add_setting_flags, given_setting_flags, resolve_settings, restore_settings, setting_flag_dests
+from training.trainer import TrainingSettings
 
 DATA_ROOT_VARIABLE = "CA_MHFA_DATA_ROOT"
 DEFAULT_DATASET = "Synthetic"
@@ -31,10 +32,10 @@ class OneLineErrorParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def number(kind: type, allow_zero: bool = False):
+def number(kind: type, allow_zero: bool = False) -> Callable[[str], Any]:
     """argparse type: a `kind` number greater than zero (or at least zero with `allow_zero`)."""
 
-    def parse(text: str):
+    def parse(text: str) -> Any:
         try:
             value = kind(text)
         except ValueError:
@@ -133,15 +134,27 @@ def build_parser() -> argparse.ArgumentParser:
     add_setting_flags(parser)
 
     training = parser.add_argument_group("training")
-    training.add_argument("--lr", type=number(float), default=1e-3, help="Adam learning rate (default: 1e-3)")
-    training.add_argument("--weight_decay", type=number(float, allow_zero=True), default=0.0, help="Adam weight decay (default: 0)")
-    training.add_argument("--batch_size", type=number(int), default=32, help="utterances per batch (default: 32)")
-    training.add_argument("-ep", "--num_epochs", type=number(int), default=10, help="training epochs (default: 10)")
+    defaults = TrainingSettings()
+    training.add_argument("--lr", type=number(float), default=defaults.lr, help=f"Adam learning rate (default: {defaults.lr:g})")
     training.add_argument(
-        "--seed", type=number(int, allow_zero=True), default=0, help="seed of initialisation, sampling, crops and augmentation (default: 0)"
+        "--weight_decay", type=number(float, allow_zero=True), default=defaults.weight_decay,
+        help=f"Adam weight decay (default: {defaults.weight_decay:g})",
+    )
+    training.add_argument(
+        "--batch_size", type=number(int), default=defaults.batch_size, help=f"utterances per batch (default: {defaults.batch_size})"
+    )
+    training.add_argument(
+        "-ep", "--num_epochs", type=number(int), default=defaults.num_epochs, help=f"training epochs (default: {defaults.num_epochs})"
+    )
+    training.add_argument(
+        "--seed", type=number(int, allow_zero=True), default=defaults.seed,
+        help=f"seed of initialisation, sampling, crops and augmentation (default: {defaults.seed})",
     )
     training.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="auto: cuda when available (default: auto)")
-    training.add_argument("--num_workers", type=number(int, allow_zero=True), default=0, help="data-loading worker processes (default: 0)")
+    training.add_argument(
+        "--num_workers", type=number(int, allow_zero=True), default=defaults.num_workers,
+        help=f"data-loading worker processes (default: {defaults.num_workers})",
+    )
     training.add_argument(
         "--feature_cache_gb",
         type=number(float, allow_zero=True),
@@ -308,15 +321,30 @@ def adopt_checkpoint(args: argparse.Namespace, saved: dict) -> None:
         args.losses = list(saved["losses"])
         args.augmentations = list(saved["hyper_parameters"].get("augmentation", {}))
         args.dataset = args.dataset or saved.get("dataset", DEFAULT_DATASET)
-        check_combination(args.extractor, args.processor, args.classifier, args.losses, args.miner, args.dataset)
-        args.hyper_parameters = restore_settings(args, saved["hyper_parameters"])
+        if not all(name in REGISTRIES["loss"] for name in args.losses):
+            raise KeyError(f"losses {args.losses}")
     except (KeyError, TypeError, AttributeError) as error:
-        raise UsageError(
-            f"--checkpoint {args.checkpoint}: its arguments do not fit this version ({type(error).__name__}: {error}); "
-            "was it written by this tool?"
-        ) from None
+        raise UsageError(f"--checkpoint {args.checkpoint}: {_unfit(error)}") from None
+    check_combination(args.extractor, args.processor, args.classifier, args.losses, args.miner, args.dataset)
+    try:
+        args.hyper_parameters = restore_settings(args, saved["hyper_parameters"])
+    except UsageError as error:
+        raise UsageError(f"--checkpoint {args.checkpoint}: its settings do not fit this version: {error}") from None
+    except (KeyError, TypeError, AttributeError) as error:
+        raise UsageError(f"--checkpoint {args.checkpoint}: {_unfit(error)}") from None
     if args.score_folder is not None and getattr(CLASSIFIERS[args.classifier], "pair_input", False):
         raise UsageError(
             f"--score_folder: the checkpoint's --classifier {args.classifier} needs a bona fide reference for each "
             "trial, which a folder of recordings does not have"
         )
+
+
+def recorded_arguments(args: argparse.Namespace) -> dict[str, Any]:
+    """The arguments a run records in config.json and its checkpoints: every flag but the component
+    setting flags, whose resolved values `hyper_parameters` holds."""
+    setting_flags = setting_flag_dests()
+    return {name: value for name, value in vars(args).items() if name not in setting_flags}
+
+
+def _unfit(error: Exception) -> str:
+    return f"its arguments do not fit this version ({type(error).__name__}: {error}); was it written by this tool?"

@@ -18,8 +18,9 @@ what the builder, config.json, the checkpoints and the results CSV use.
 from __future__ import annotations
 
 import argparse
+import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from common import DATASETS, LOSS_METADATA, REGISTRIES, component_choices, parameter_metadata
 from conventions import ComponentChoice, Declaration, UsageError, declarations
@@ -92,13 +93,37 @@ def add_setting_flags(parser: argparse.ArgumentParser) -> None:
             _add_flag(group, taker.scoped_flag, taker.declaration.type, argparse.SUPPRESS)
 
 
+def setting_flag_dests() -> set[str]:
+    """The argparse destinations of every setting flag: `NAME` and `COMPONENT.NAME`."""
+    return {dest for name, takers in setting_takers().items() for dest in (name, *(taker.scoped_flag[2:] for taker in takers))}
+
+
 def given_setting_flags(args: argparse.Namespace) -> list[str]:
     """The setting flags given on the command line (bare and scoped), as the user wrote them."""
     given = []
-    for name, takers in setting_takers().items():
-        given += [f"--{name}"] if getattr(args, name, None) is not None else []
-        given += [taker.scoped_flag for taker in takers if getattr(args, taker.scoped_flag[2:], None) is not None]
+    for dest in sorted(setting_flag_dests()):
+        value = getattr(args, dest, None)
+        if value is not None:
+            given.append(f"--no-{dest}" if value is False else f"--{dest}")
     return given
+
+
+def loss_sections(names: list[str], section: Callable[[str], dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The sections of the losses `names` and of every loss they name (a ComponentChoice), each
+    after the loss naming it; `section(name)` makes one. A loss named twice has one section."""
+    sections: dict[str, dict[str, Any]] = {}
+    pending = list(names)
+    while pending:
+        name = pending.pop(0)
+        if name not in sections:
+            sections[name] = section(name)
+            pending += [sections[name][setting] for setting in _component_choices(REGISTRIES["loss"][name])]
+    return sections
+
+
+def _component_choices(component: type) -> list[str]:
+    """The names of the component's ComponentChoice settings."""
+    return [name for name, declared in declarations(component).items() if isinstance(declared.spec, ComponentChoice)]
 
 
 class _Resolution:
@@ -131,22 +156,6 @@ class _Resolution:
                 self.given.append((flag, taker, values))
         return values
 
-    def losses(self, names: list[str]) -> dict[str, dict[str, Any]]:
-        """The sections of the losses `names` and of every loss they name (after the one naming it)."""
-        sections: dict[str, dict[str, Any]] = {}
-        pending = list(names)
-        while pending:
-            name = pending.pop(0)
-            if name in sections:
-                continue
-            sections[name] = self.values("loss", name)
-            pending += [
-                sections[name][declared.name]
-                for declared in declarations(REGISTRIES["loss"][name]).values()
-                if isinstance(declared.spec, ComponentChoice)
-            ]
-        return sections
-
     def check_values(self) -> None:
         """Each given value as its declared type, refused when out of its range."""
         for flag, taker, values in self.given:
@@ -168,23 +177,30 @@ class _Resolution:
                     )
             for taker in takers:
                 if getattr(self.args, taker.scoped_flag[2:], None) is not None and (taker.stage, taker.component) not in self.chosen:
+                    chosen = ", ".join(f"{stage} {component}" for stage, component in sorted(self.chosen))
                     raise UsageError(
-                        f"{taker.scoped_flag}: {taker.component} is not one of the chosen components "
-                        f"({', '.join(sorted(component for _, component in self.chosen))}); choose it or drop the flag"
+                        f"{taker.scoped_flag}: the {taker.stage} {taker.component} is not among the chosen components "
+                        f"({chosen}); choose it or drop the flag"
                     )
 
 
 def _checked(flag: str, taker: Taker, value: Any) -> Any:
     """`value` as the declared type, refused (UsageError naming `flag`) when it is not allowed."""
-    declared, component = taker.declaration, taker.component
+    declared = taker.declaration
     if isinstance(declared.spec, ComponentChoice):
         choices = component_choices(declared.spec)
         if value not in choices:
             raise UsageError(f"{flag} {value} is not one of {', '.join(choices)}")
         return value
-    if declared.type is int and value != int(value):
-        raise UsageError(f"{flag} {value} must be an integer for {component}")
-    value = declared.type(value)
+    kind, number = declared.type, isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind in (int, float) and number:
+        if not math.isfinite(value):
+            raise UsageError(f"{flag} {value} is not a finite number")
+        if kind is int and value != int(value):
+            raise UsageError(f"{flag} {value} must be an integer for {taker.component}")
+        value = kind(value)
+    elif not isinstance(value, kind):
+        raise UsageError(f"{flag} {value!r} is not of the type {kind.__name__} that {taker.component} declares")
     declared.spec.check(flag, value)
     return value
 
@@ -203,7 +219,7 @@ def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
     flag that is refused or a value out of its range."""
     resolution = _Resolution(args)
     resolved: dict[str, Any] = {stage: resolution.values(stage, getattr(args, stage)) for stage in MODEL_STAGES}
-    resolved["loss"] = resolution.losses(args.losses)
+    resolved["loss"] = loss_sections(args.losses, lambda name: resolution.values("loss", name))
     resolved["miner"] = {} if args.miner is None else resolution.values("miner", args.miner)
     resolved["augmentation"] = {name: resolution.values("augmentation", name) for name in args.augmentations}
     resolution.check_flags()
@@ -213,34 +229,40 @@ def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
 
 def restore_settings(args: argparse.Namespace, saved: dict[str, Any]) -> dict[str, Any]:
     """The settings saved with a run (`saved`, its resolved settings) for the components of `args`,
-    completed for this version: a setting the run did not have takes its default, and a loss named
-    by another loss gets its own section (runs before sections kept its values in the naming loss's
-    section, which are split out here). KeyError or TypeError when `saved` is not such settings."""
+    checked and completed for this version: a setting the run did not have takes its default, and a
+    loss named by another loss gets its own section (runs before sections kept its values in the
+    naming loss's section; they are split out here). UsageError (naming Component.setting) for a
+    value that is not allowed or a setting this version does not know; KeyError, TypeError or
+    AttributeError when `saved` is not settings at all."""
+    leftovers: dict[str, dict[str, Any]] = {}  # a named loss's values found in the naming loss's section
 
-    def completed(stage: str, component: str, values: dict[str, Any]) -> dict[str, Any]:
+    def section(stage: str, component: str, values: dict[str, Any], extras: tuple[str, ...] = ()) -> dict[str, Any]:
         declared = declarations(REGISTRIES[stage][component])
-        return {**{name: values.get(name, setting.default) for name, setting in declared.items()}, **{
-            name: value for name, value in values.items() if name not in declared
-        }}
+        unknown = set(values) - set(declared) - set(extras)
+        if unknown:
+            raise UsageError(f"{component} has no setting {', '.join(sorted(unknown))} in this version")
+        checked = {
+            name: _checked(f"{component}.{name}", Taker(stage, component, setting), values[name]) if name in values else setting.default
+            for name, setting in declared.items()
+        }
+        return {**checked, **{name: values[name] for name in extras if name in values}}
 
-    restored: dict[str, Any] = {stage: completed(stage, getattr(args, stage), saved.get(stage, {})) for stage in MODEL_STAGES}
-    restored["miner"] = {} if args.miner is None else completed("miner", args.miner, saved.get("miner", {}))
-    restored["augmentation"] = {name: completed("augmentation", name, values) for name, values in saved.get("augmentation", {}).items()}
-    losses: dict[str, dict[str, Any]] = {}
-    pending = [(name, saved["loss"].get(name, {})) for name in args.losses]
-    while pending:
-        name, values = pending.pop(0)
-        if name in losses:
-            continue
-        declared = declarations(REGISTRIES["loss"][name])
-        losses[name] = {setting: values.get(setting, declaration.default) for setting, declaration in declared.items()}
-        flattened = {setting: value for setting, value in values.items() if setting not in declared}
-        pending += [
-            (losses[name][setting], saved["loss"].get(losses[name][setting], flattened))
-            for setting, declaration in declared.items()
-            if isinstance(declaration.spec, ComponentChoice)
-        ]
-    restored["loss"] = losses
+    def loss(name: str) -> dict[str, Any]:
+        values = saved["loss"].get(name, leftovers.get(name, {}))
+        names_another = _component_choices(REGISTRIES["loss"][name])
+        own = {setting: value for setting, value in values.items() if not names_another or setting in declarations(REGISTRIES["loss"][name])}
+        restored = section("loss", name, own)
+        for setting in names_another:
+            leftovers[restored[setting]] = {key: value for key, value in values.items() if key not in own}
+        return restored
+
+    restored: dict[str, Any] = {
+        stage: section(stage, getattr(args, stage), saved.get(stage, {}), ("path", "finetune") if stage == "extractor" else ())
+        for stage in MODEL_STAGES
+    }
+    restored["loss"] = loss_sections(args.losses, loss)
+    restored["miner"] = {} if args.miner is None else section("miner", args.miner, saved.get("miner", {}))
+    restored["augmentation"] = {name: section("augmentation", name, values) for name, values in saved.get("augmentation", {}).items()}
     return restored
 
 

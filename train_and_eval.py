@@ -24,7 +24,7 @@ from datasets.base import AudioDataset
 from datasets.folder import FolderDataset
 from evaluation import evaluate
 from model import Countermeasure, build_model
-from parse_arguments import adopt_checkpoint, parse_arguments
+from parse_arguments import adopt_checkpoint, parse_arguments, recorded_arguments
 from reporting.report import results_table, write_report
 from reporting.results_csv import append_result, check_results_csv, results_row
 from reporting.run_directory import check_output_dir, create_run_dir, setup_logger, write_config
@@ -108,7 +108,8 @@ def run(args: argparse.Namespace, run_dir: Path, started: float, checkpoint: dic
     --score_folder too, the folder is scored and there is no results row (None).
     """
     log = RunLog(setup_logger(run_dir))
-    config = write_config(run_dir, args)
+    arguments = recorded_arguments(args)
+    config = write_config(run_dir, arguments)
     device = resolve_device(args.device)
     seed_everything(args.seed)
     model, loss = build_model(args)
@@ -136,7 +137,7 @@ def run(args: argparse.Namespace, run_dir: Path, started: float, checkpoint: dic
         log.start_wandb(args, run_dir, config)
 
     if checkpoint is None:
-        best_epoch = trainer.fit(splits["train"], splits["dev"], run_dir / "checkpoints", vars(args), caches)
+        best_epoch = trainer.fit(splits["train"], splits["dev"], run_dir / "checkpoints", arguments, caches)
     else:
         best_epoch = checkpoint["epoch"]
     tables = {split: trainer.score(splits[split], caches[split], split) for split in ("dev", "eval")}

@@ -23,6 +23,7 @@ from pytorch_metric_learning import losses as pml
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # scripts run from benchmarks/
 
 from common import LOSS_METADATA, LOSSES  # noqa: E402
+from model import build_loss  # noqa: E402
 
 BATCH, EMBEDDING_DIM = 256, 256
 
@@ -48,7 +49,7 @@ def pml_counterpart(name: str, n_classes: int, parameters: dict) -> torch.nn.Mod
     if name in counterparts:
         return counterparts[name](parameters)
     pml_class = getattr(LOSSES[name], "pml_class", None)
-    return None if pml_class is None else LOSSES[name](EMBEDDING_DIM, n_classes).loss
+    return None if pml_class is None else build_loss(name, {}, EMBEDDING_DIM, n_classes).loss
 
 
 def median_seconds(step, repeats: int, budget_seconds: float = 2.0) -> float:
@@ -94,7 +95,7 @@ def main() -> None:
         for name in names:
             metadata = LOSS_METADATA[name]
             parameters = {key: spec["default"] for key, spec in metadata["parameters"].items()}
-            loss = LOSSES[name](EMBEDDING_DIM, n_classes)
+            loss = build_loss(name, {}, EMBEDDING_DIM, n_classes)
             ours = timed(loss, (logits, embedding), labels, repeats)
             reference = pml_counterpart(name, n_classes, parameters)
             if reference is None:

@@ -17,7 +17,7 @@ from datasets.audio import read_audio
 from datasets.base import AudioDataset, Utterance
 
 # Label tokens of the protocols, lower-cased: ASVspoof "bonafide"/"spoof", In-the-Wild "bona-fide",
-# and the numeric labels of common.py (BONAFIDE = 0, SPOOF = 1).
+# and the numeric labels of conventions.py (BONAFIDE = 0, SPOOF = 1).
 LABELS = {"bonafide": BONAFIDE, "bona-fide": BONAFIDE, "bona_fide": BONAFIDE, "spoof": SPOOF,
           str(BONAFIDE): BONAFIDE, str(SPOOF): SPOOF}
 

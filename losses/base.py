@@ -22,7 +22,9 @@ class BaseLoss(nn.Module):
     Subclasses implement `compute_loss(inputs, labels)` and `compute_score(inputs)` on the selected
     input, declare `loss_type`, `reference` and `score_description`, and take their hyper-parameters
     as constructor arguments after (embedding_dim, n_classes), each annotated with a
-    conventions.HyperParameter (its help, unit and range) and given a default.
+    conventions.HyperParameter (its help, unit and range) and given a default; an argument that
+    receives another loss is annotated with a conventions.ComponentChoice and has none (the
+    builder, model.build_loss, hands it in).
     A loss made of named terms puts their values of the last forward pass in `last_terms`,
     which the training log shows.
     """

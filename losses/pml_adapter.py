@@ -208,7 +208,7 @@ _DISTANCE_MARGINS = {
     "pos_margin": _float(0.0, "positive pairs are penalised beyond this distance", "[0, inf)", "L2 distance of unit vectors"),
     "neg_margin": _float(1.0, "negative pairs are penalised within this distance", "[0, inf)", "L2 distance of unit vectors"),
 }
-_TRIPLETS_PER_ANCHOR = ("all", Annotated[str, HyperParameter("triplets per anchor: 'all' or a number")])
+_TRIPLETS_PER_ANCHOR = ("all", Annotated[str, HyperParameter("triplets per anchor: 'all' or a number", pattern="all|[1-9][0-9]*")])
 
 _LOSS_TABLE: dict[str, tuple[type, dict, str, dict]] = {
     "Angular": (

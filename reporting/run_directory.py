@@ -10,6 +10,7 @@ import sys
 import time
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
@@ -58,15 +59,16 @@ def git_state() -> dict:
     return {"git_commit": git("rev-parse", "HEAD"), "git_dirty": None if status is None else bool(status)}
 
 
-def write_config(run_dir: Path, args: argparse.Namespace) -> dict:
-    """config.json: every argument, the command, package versions and the git commit."""
+def write_config(run_dir: Path, arguments: dict[str, Any]) -> dict:
+    """config.json: the run's `arguments` (resolved settings included), the command, package
+    versions, the git commit and whether the working tree differed from it."""
     versions = {"python": platform.python_version()}
     for package in PACKAGES:
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             versions[package] = None
-    config = {"arguments": vars(args), "command": sys.argv, "versions": versions, **git_state()}
+    config = {"arguments": arguments, "command": sys.argv, "versions": versions, **git_state()}
     (run_dir / "config.json").write_text(json.dumps(config, indent=2, default=str) + "\n")
     return config
 

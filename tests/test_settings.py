@@ -4,7 +4,7 @@ import pytest
 from conventions import UsageError
 from model import build_model
 from parse_arguments import build_parser, parse_arguments
-from settings import component_list
+from settings import component_list, restore_settings
 
 EMBEDDING = ["--classifier", "EmbeddingFF"]
 
@@ -47,13 +47,15 @@ def test_a_scoped_flag_wins_and_the_bare_one_sets_the_rest():
 @pytest.mark.parametrize(
     "arguments, message",
     [
-        (["--loss", "AdditiveAngularMargin", "--CosFace.margin", "0.2"], "--CosFace.margin: CosFace is not one of the chosen components"),
+        (["--loss", "AdditiveAngularMargin", "--CosFace.margin", "0.2"], "--CosFace.margin: the loss CosFace is not among the chosen components"),
         (["--loss", "ArcFace", "--margin", "0.3", "--AdditiveAngularMargin.margin", "0.2"], "has its own flag (--AdditiveAngularMargin.margin); drop --margin"),
         (["--loss", "CosFace", "--CosFace.margin", "5"], "--CosFace.margin 5.0 is outside the allowed range [0, 2]"),
         (["--loss", "Combined", "--Combined.proxy_type", "Focal"], "--Combined.proxy_type Focal is not one of"),
         (["--loss", "CrossEntropy", "--margin", "0.3"], "--margin does not apply to the chosen components; it is a parameter of --loss AdditiveAngularMargin"),
-        (["--loss", "TripletMargin", "--TripletMargin.miner_margin", "0.3"], "TripletMargin is not one of the chosen components"),
+        (["--loss", "TripletMargin", "--TripletMargin.miner_margin", "0.3"], "--TripletMargin.miner_margin: the miner TripletMargin is not among the chosen components"),
         (["--loss", "CosFace+ASoftmax", "--margin", "2.5"], "--margin reaches components that read it differently"),
+        (["--loss", "ASoftmax", "--margin", "nan"], "--margin nan is not a finite number"),
+        (["--loss", "TripletMargin", "--triplets_per_anchor", "abc"], "--triplets_per_anchor 'abc' does not match all|[1-9][0-9]*"),
     ],
 )
 def test_refused_settings(arguments, message):
@@ -99,3 +101,28 @@ def test_list_shows_settings_with_units_ranges_and_defaults():
     assert "head_nb (int, default derived, range [1, inf)): attention heads (derived: round(4/3 · layers))" in listing
     assert "proxy_type (str, default ProxyAnchor): the embedding loss X (its own settings apply); one of AdditiveAngularMargin, CosFace" in listing
     assert "WavLM_base  microsoft/wavlm-base (--extractor_path" in listing and "Synthetic" in listing
+
+
+def restored(saved_losses, loss="Combined"):
+    args = parse_arguments([*EMBEDDING, "--loss", loss])
+    return restore_settings(args, {**args.hyper_parameters, "loss": saved_losses})
+
+
+def test_restored_settings_take_defaults_for_new_settings_and_split_older_flattened_sections():
+    settings = restored({"Combined": {"proxy_type": "CosFace", "margin": 0.2}})
+    assert settings["loss"] == {"Combined": {"lambda_combined": 0.5, "proxy_type": "CosFace"}, "CosFace": {"margin": 0.2, "s": 30.0}}
+
+
+@pytest.mark.parametrize(
+    "saved, message",
+    [
+        ({"Combined": {"proxy_type": "Combined"}}, "Combined.proxy_type Combined is not one of"),
+        ({"Combined": {}, "ProxyAnchor": {"proxy_delta": 5.0}}, "ProxyAnchor.proxy_delta 5.0 is outside the allowed range [0, 2]"),
+        ({"Combined": {"lambda_combined": "half"}}, "Combined.lambda_combined 'half' is not of the type float"),
+        ({"Combined": {}, "ProxyAnchor": {"alpha": 1.0}}, "ProxyAnchor has no setting alpha in this version"),
+    ],
+)
+def test_restored_settings_are_checked(saved, message):
+    with pytest.raises(UsageError, match=message.replace(".", r"\.").replace("[", r"\[").replace("(", r"\(")):
+        restored(saved)
+

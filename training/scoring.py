@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from conventions import BONAFIDE, UsageError
 from datasets.base import Batch
-from losses.base import BaseLoss
+from losses.base import BaseLoss, ClassifierOutput
 from model import Countermeasure
 from training.feature_cache import FeatureCache
 
@@ -43,7 +43,7 @@ class ScoreTable:
         return self.scores[self.labels != BONAFIDE]
 
 
-def model_output(model: Countermeasure, batch: Batch, cache: FeatureCache | None):
+def model_output(model: Countermeasure, batch: Batch, cache: FeatureCache | None) -> ClassifierOutput:
     """What the classifier returns for the batch, with the extractor's part from `cache` when given."""
     if cache is None:
         return model(batch.wave, batch.lengths, batch.ref_wave, batch.ref_lengths)
