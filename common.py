@@ -139,8 +139,9 @@ def component_choices(choice: ComponentChoice) -> tuple[str, ...]:
 
 
 def parameter_metadata(component: type) -> dict[str, dict]:
-    """`{name: {"default", "type", "help", "unit", "interval", "choices"}}` of a component's settings
-    (unit, interval and choices only where declared)."""
+    """`{name: {"default", "type", "help", "none", "unit", "interval", "choices"}}` of a component's
+    settings (unit, interval and choices only where declared; none, what a None default means, only
+    for those)."""
     metadata = {}
     for name, declared in declarations(component).items():
         spec = declared.spec
@@ -149,6 +150,7 @@ def parameter_metadata(component: type) -> dict[str, dict]:
             "default": declared.default,
             "type": declared.type.__name__,
             "help": spec.help,
+            **({"none": spec.none} if declared.default is None else {}),
             **({"unit": spec.unit} if getattr(spec, "unit", None) else {}),
             **({"interval": spec.interval} if getattr(spec, "interval", None) else {}),
             **({"choices": list(choices)} if choices else {}),

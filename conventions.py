@@ -41,7 +41,8 @@ class HyperParameter:
         margin: Annotated[float, HyperParameter("additive angular margin m", unit="radians", interval="[0, pi)")] = 0.5
 
     The argument's type (int, float, bool or str) and default come from the signature; a default of
-    None means "derived by the component" (its help says from what) and is always allowed. `unit`
+    None is always allowed and means what `none` says ("derived" by the component, its help says
+    from what; or "equal", "none", ...). `unit`
     names the unit of a quantity ("radians", "cosine units", "dB", "Hz", ...); `interval` is the
     allowed range in interval notation ("[0, 1)", "(0, inf)"; bounds may be numbers, ±inf, pi, pi/2);
     `choices` lists the allowed values; `pattern` is a regular expression a str value must match whole.
@@ -52,6 +53,7 @@ class HyperParameter:
     interval: str | None = None
     choices: tuple | None = None
     pattern: str | None = None
+    none: str = "derived"
 
     def check(self, flag: str, value: Any) -> None:
         """Raise UsageError when `value` is not allowed for `flag` (as the user wrote it, e.g. --margin)."""

@@ -6,22 +6,37 @@ settings of each chosen component (settings.resolve_settings), or raises UsageEr
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import sys
+from pathlib import Path
 from typing import Any, Callable, NoReturn, Sequence
 
 from common import AUGMENTATIONS, CLASSIFIERS, DATASETS, MINERS, REGISTRIES, check_combination, parse_loss_spec
-from conventions import UsageError
+from conventions import SAMPLE_RATE, UsageError
+from datasets.base import CROPS
 from settings import add_setting_flags, given_setting_flags, resolve_settings, restore_settings, setting_flag_dests
+from training.optimization import OPTIMIZERS, SCHEDULERS
+from training.scoring import PRECISIONS
+from training.selection import SELECTION_METRICS, parse_average
 from training.trainer import TrainingSettings
 
 DATA_ROOT_VARIABLE = "CA_MHFA_DATA_ROOT"
 DEFAULT_DATASET = "Synthetic"
 # what a checkpoint fixes: with --eval_only these come from it and may not be given
 MODEL_FLAGS = ("extractor", "extractor_path", "finetune", "extractor_lr", "processor", "classifier", "loss", "loss_weights", "miner")
-TRAINING_FLAGS = ("lr", "weight_decay", "num_epochs", "seed", "max_len", "augment")
+TRAINING_FLAGS = (
+    "lr", "weight_decay", "num_epochs", "seed", "max_len", "crop", "augment", "optimizer", "momentum", "nesterov", "scheduler",
+    "warmup_epochs", "warmup_steps", "min_lr", "decay_factor", "step_epochs", "plateau_patience", "grad_accumulation",
+    "grad_clip", "select", "patience", "average",
+)
+# what scoring uses: with --eval_only these come from the checkpoint unless given
+SCORING_FLAGS = ("eval_max_len", "precision")
+# what may change when a run is resumed (it changes no result)
+RESUME_FLAGS = ("resume", "device", "num_workers", "feature_cache_gb")
 MIN_MAX_LEN = 0.1  # seconds: every front-end has whole frames in a crop this long
+MAX_MAX_LEN = 600  # seconds: beyond, a number of samples was probably meant
 DEFAULT_EXTRACTOR_LR = 1e-6
 
 
@@ -48,6 +63,22 @@ def number(kind: type, allow_zero: bool = False) -> Callable[[str], Any]:
 
     parse.__name__ = f"{'non-negative' if allow_zero else 'positive'} {kind.__name__}"
     return parse
+
+
+def duration(text: str) -> float:
+    """argparse type: seconds ("4.0375"), or a number of samples at 16 kHz ("64600samples")."""
+    count = text[: -len("samples")] if text.endswith("samples") else None
+    try:
+        value = int(count) / SAMPLE_RATE if count is not None else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither seconds (4.0375) nor samples (64600samples)") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text} is not a finite number")
+    if value < MIN_MAX_LEN:
+        raise argparse.ArgumentTypeError(f"{text} is too short for whole frames; give at least {MIN_MAX_LEN} s")
+    if value > MAX_MAX_LEN:
+        raise argparse.ArgumentTypeError(f"{text} s is over {MAX_MAX_LEN} s: give seconds (4.0375) or samples (64600samples)")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,11 +108,26 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--local", action="store_true", help="run on this machine with corpora under --data_root (the default; kept for ca-mhfa commands)")
     data.add_argument(
         "--max_len",
-        type=number(float),
+        type=duration,
         default=None,
         metavar="SECONDS",
-        help="training: a random crop of this many seconds of each utterance (shorter ones repeated to it); "
-        "evaluation always uses whole utterances (default: whole utterances)",
+        help="training: a crop of this many seconds of each utterance (shorter ones repeated to it); seconds "
+        "(4.0375) or samples (64600samples) (default: whole utterances)",
+    )
+    data.add_argument(
+        "--crop",
+        choices=CROPS,
+        default="random",
+        help="training: where the --max_len crop starts: at random, drawn per utterance and epoch, or at the "
+        "first sample (default: random)",
+    )
+    data.add_argument(
+        "--eval_max_len",
+        type=duration,
+        default=None,
+        metavar="SECONDS",
+        help="dev and eval: score the first SECONDS of each utterance, repeated when shorter; seconds or samples "
+        "(default: whole utterances; with --eval_only the checkpoint's)",
     )
     data.add_argument(
         "--on_bad_audio",
@@ -133,35 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_setting_flags(parser)
 
-    training = parser.add_argument_group("training")
-    defaults = TrainingSettings()
-    training.add_argument("--lr", type=number(float), default=defaults.lr, help=f"Adam learning rate (default: {defaults.lr:g})")
-    training.add_argument(
-        "--weight_decay", type=number(float, allow_zero=True), default=defaults.weight_decay,
-        help=f"Adam weight decay (default: {defaults.weight_decay:g})",
-    )
-    training.add_argument(
-        "--batch_size", type=number(int), default=defaults.batch_size, help=f"utterances per batch (default: {defaults.batch_size})"
-    )
-    training.add_argument(
-        "-ep", "--num_epochs", type=number(int), default=defaults.num_epochs, help=f"training epochs (default: {defaults.num_epochs})"
-    )
-    training.add_argument(
-        "--seed", type=number(int, allow_zero=True), default=defaults.seed,
-        help=f"seed of initialisation, sampling, crops and augmentation (default: {defaults.seed})",
-    )
-    training.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="auto: cuda when available (default: auto)")
-    training.add_argument(
-        "--num_workers", type=number(int, allow_zero=True), default=defaults.num_workers,
-        help=f"data-loading worker processes (default: {defaults.num_workers})",
-    )
-    training.add_argument(
-        "--feature_cache_gb",
-        type=number(float, allow_zero=True),
-        default=2.0,
-        help="memory for keeping a frozen extractor's outputs, per split, so that each utterance is "
-        "extracted once per run (default: 2; 0 turns the cache off)",
-    )
+    add_training_flags(parser)
 
     official = parser.add_argument_group("official evaluation")
     official.add_argument(
@@ -202,6 +220,122 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("--wandb", action="store_true", help="also log to Weights & Biases (honours WANDB_MODE, e.g. offline)")
     output.add_argument("--wandb_project", default="ca-mhfa", help="Weights & Biases project (default: ca-mhfa)")
     return parser
+
+
+def add_training_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags of the training section (TrainingSettings gives their defaults), and of resuming."""
+    defaults = TrainingSettings()
+    training = parser.add_argument_group("training")
+    training.add_argument("-ep", "--num_epochs", type=number(int), default=defaults.num_epochs, help=f"training epochs (default: {defaults.num_epochs})")
+    training.add_argument(
+        "--batch_size", type=number(int), default=defaults.batch_size,
+        help=f"utterances per batch, per process under torchrun (default: {defaults.batch_size})",
+    )
+    training.add_argument("--optimizer", choices=OPTIMIZERS, default=defaults.optimizer, help=f"(default: {defaults.optimizer})")
+    training.add_argument("--lr", type=number(float), default=defaults.lr, help=f"learning rate (default: {defaults.lr:g})")
+    training.add_argument(
+        "--weight_decay", type=number(float, allow_zero=True), default=defaults.weight_decay,
+        help=f"weight decay (AdamW: decoupled) (default: {defaults.weight_decay:g})",
+    )
+    training.add_argument("--momentum", type=number(float, allow_zero=True), default=None, help=f"SGD momentum (default: {defaults.momentum:g})")
+    training.add_argument("--nesterov", action="store_true", help="SGD: Nesterov momentum")
+    training.add_argument(
+        "--scheduler", choices=SCHEDULERS, default=defaults.scheduler,
+        help="learning-rate schedule, stepped every optimizer step, of every parameter group alike (a fine-tuned "
+        f"extractor's --extractor_lr too); see README (default: {defaults.scheduler})",
+    )
+    training.add_argument("--warmup_epochs", type=number(float, allow_zero=True), default=None, help="linear warm-up over this many epochs (default: 0)")
+    training.add_argument("--warmup_steps", type=number(int, allow_zero=True), default=None, help="linear warm-up over this many optimizer steps (default: 0)")
+    training.add_argument(
+        "--min_lr", type=number(float, allow_zero=True), default=None,
+        help="cosine, exponential, step, plateau: the rate decays towards this (exponential: to it) (default: 0)",
+    )
+    training.add_argument("--decay_factor", type=number(float), default=None, help=f"step and plateau: the factor of each decay (default: {defaults.decay_factor:g})")
+    training.add_argument("--step_epochs", type=number(int), default=None, help=f"step: epochs between decays (default: {defaults.step_epochs})")
+    training.add_argument(
+        "--plateau_patience", type=number(int), default=None,
+        help=f"plateau: epochs without improvement of --select before a decay (default: {defaults.plateau_patience})",
+    )
+    training.add_argument(
+        "--precision", choices=tuple(PRECISIONS), default=None,
+        help="fp32, or bf16 / fp16 autocast (fp16 with a gradient scaler); losses compute in fp32 (default: fp32)",
+    )
+    training.add_argument(
+        "--grad_accumulation", type=number(int), default=defaults.grad_accumulation,
+        help="batches whose gradients add up before each optimizer step (default: 1)",
+    )
+    training.add_argument("--grad_clip", type=number(float), default=None, metavar="MAX_NORM", help="clip the gradient norm to MAX_NORM (default: none)")
+    training.add_argument(
+        "--select", choices=SELECTION_METRICS, default=defaults.select,
+        help=f"the dev metric that chooses the best epoch (lower is better) (default: {defaults.select})",
+    )
+    training.add_argument("--patience", type=number(int), default=None, help="stop after this many epochs without a better --select (default: never)")
+    training.add_argument(
+        "--average", default=None, metavar="best:K|last:K",
+        help="the final model averages the parameters of the K best epochs by --select, or of the K last ones (default: the best epoch)",
+    )
+    training.add_argument(
+        "--bucket", action=argparse.BooleanOptionalAction, default=defaults.bucket,
+        help="batches of utterances of similar length when lengths vary (less padding) (default: on)",
+    )
+    training.add_argument(
+        "--seed", type=number(int, allow_zero=True), default=defaults.seed,
+        help=f"seed of initialisation, sampling, crops and augmentation (default: {defaults.seed})",
+    )
+    training.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="auto: cuda when available (default: auto)")
+    training.add_argument(
+        "--num_workers", type=number(int, allow_zero=True), default=defaults.num_workers,
+        help=f"data-loading worker processes (default: {defaults.num_workers})",
+    )
+    training.add_argument(
+        "--feature_cache_gb",
+        type=number(float, allow_zero=True),
+        default=2.0,
+        help="memory for keeping a frozen extractor's outputs, per split, so that each utterance is "
+        "extracted once per run (default: 2; 0 turns the cache off)",
+    )
+    training.add_argument(
+        "--resume", default=None, metavar="RUN_DIR",
+        help="continue a run that was stopped (killed, interrupted) after its last completed epoch, exactly "
+        "as if it had not stopped; only --device, --num_workers and --feature_cache_gb may be given with it",
+    )
+
+
+def check_training(args: argparse.Namespace) -> None:
+    """Refuse training flags that do not fit together; fill in the defaults that depend on others."""
+    defaults = TrainingSettings()
+    if args.optimizer != "sgd" and (args.momentum is not None or args.nesterov):
+        raise UsageError(f"--{'momentum' if args.momentum is not None else 'nesterov'} applies to --optimizer sgd, not {args.optimizer}")
+    args.momentum = defaults.momentum if args.momentum is None else args.momentum
+    if args.nesterov and args.momentum == 0:
+        raise UsageError("--nesterov needs a momentum: give --momentum above 0")
+    uses = {"decay_factor": ("step", "plateau"), "step_epochs": ("step",), "plateau_patience": ("plateau",), "min_lr": SCHEDULERS[1:]}
+    for flag, schedulers in uses.items():
+        if getattr(args, flag) is not None and args.scheduler not in schedulers:
+            raise UsageError(f"--{flag} applies to --scheduler {' or '.join(schedulers)}, not {args.scheduler}")
+        if getattr(args, flag) is None:
+            setattr(args, flag, getattr(defaults, flag))
+    if args.decay_factor >= 1:
+        raise UsageError(f"--decay_factor {args.decay_factor:g} must be below 1 (it multiplies the rate at each decay)")
+    if args.min_lr >= args.lr:
+        raise UsageError(f"--min_lr {args.min_lr:g} must be below --lr {args.lr:g}")
+    if args.scheduler == "exponential" and args.min_lr == 0:
+        raise UsageError("--scheduler exponential decays to --min_lr: give it (for example --min_lr 5e-4)")
+    if args.warmup_epochs is not None and args.warmup_steps is not None:
+        raise UsageError("give --warmup_epochs or --warmup_steps, not both")
+    args.warmup_epochs = args.warmup_epochs or 0.0
+    args.warmup_steps = args.warmup_steps or 0
+    if args.warmup_epochs > args.num_epochs:
+        raise UsageError(f"--warmup_epochs {args.warmup_epochs:g} is longer than the training (--num_epochs {args.num_epochs})")
+    if args.crop != "random" and args.max_len is None:
+        raise UsageError("--crop chooses where the --max_len crop starts; add --max_len")
+    try:
+        average = parse_average(args.average)
+    except ValueError as error:
+        raise UsageError(f"--average {error}") from None
+    if average is not None and average[1] > args.num_epochs:
+        raise UsageError(f"--average {args.average} averages more epochs than --num_epochs {args.num_epochs}")
+    args.precision = args.precision or defaults.precision
 
 
 def loss_weights(args: argparse.Namespace) -> list[float]:
@@ -278,11 +412,36 @@ def check_evaluation_only(args: argparse.Namespace, parser: argparse.ArgumentPar
     check_asv_flags(args)
 
 
+def resumed_arguments(args: argparse.Namespace, parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """The arguments of the run in --resume RUN_DIR (its config.json), with --device, --num_workers
+    and --feature_cache_gb from the command line when given; UsageError for any other flag."""
+    given = [f"--{flag}" for flag, value in vars(args).items() if flag not in RESUME_FLAGS and value != parser.get_default(flag)]
+    if given:
+        raise UsageError(f"{given[0]}: a resumed run keeps its own arguments; only --device, --num_workers and --feature_cache_gb may change")
+    config = Path(args.resume) / "config.json"
+    if not config.is_file():
+        raise UsageError(f"--resume {args.resume} is not a run directory (it holds no config.json); give runs/<run>")
+    try:
+        recorded = json.loads(config.read_text(encoding="utf-8"))["arguments"]
+        resumed = argparse.Namespace(**{**vars(parser.parse_args([])), **recorded})
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise UsageError(f"--resume {args.resume}: its config.json is not a run's configuration ({type(error).__name__}: {error})") from None
+    for flag in RESUME_FLAGS:
+        if getattr(args, flag) != parser.get_default(flag):
+            setattr(resumed, flag, getattr(args, flag))
+    check_combination(resumed.extractor, resumed.processor, resumed.classifier, resumed.losses, resumed.miner, resumed.dataset)
+    try:
+        resumed.hyper_parameters = restore_settings(resumed, resumed.hyper_parameters)
+    except (UsageError, KeyError, TypeError, AttributeError) as error:
+        raise UsageError(f"--resume {args.resume}: its settings do not fit this version ({error})") from None
+    return resumed
+
+
 def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Parse and check `argv` (default: sys.argv[1:]); raises UsageError for a bad combination.
 
-    With --eval_only the model's arguments are left for the checkpoint to fill in
-    (train_and_eval.adopt_checkpoint). Otherwise adds `losses` (the registered names of the losses
+    With --eval_only the model's arguments are left for the checkpoint to fill in (adopt_checkpoint);
+    with --resume they are the run's own (resumed_arguments). Otherwise adds `losses` (the registered names of the losses
     of --loss), `loss_weights` as numbers and `hyper_parameters` (settings.resolve_settings); --loss
     becomes the canonical names joined by +.
     """
@@ -290,6 +449,8 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if args.list:
         return args
+    if args.resume is not None:
+        return resumed_arguments(args, parser)
     if args.eval_only or args.checkpoint is not None or args.score_folder is not None:
         check_evaluation_only(args, parser)
         return args
@@ -299,10 +460,7 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args.loss_weights = loss_weights(args)
     check_combination(args.extractor, args.processor, args.classifier, args.losses, args.miner, args.dataset)
     args.augmentations = augmentation_names(args)
-    if args.max_len is not None and args.max_len > 600:
-        raise UsageError(f"--max_len is in seconds (for example 4); {args.max_len:g} s looks like a number of samples")
-    if args.max_len is not None and args.max_len < MIN_MAX_LEN:
-        raise UsageError(f"--max_len {args.max_len:g} s is too short for whole frames; give at least {MIN_MAX_LEN} s")
+    check_training(args)
     check_asv_flags(args)
     args.hyper_parameters = resolve_settings(args)
     args.hyper_parameters["extractor"].update(pretrained_extractor_options(args))
@@ -318,6 +476,10 @@ def adopt_checkpoint(args: argparse.Namespace, saved: dict) -> None:
     try:
         for flag in (*MODEL_FLAGS, *TRAINING_FLAGS):
             setattr(args, flag, saved.get(flag, defaults.get_default(flag)))
+        for flag in SCORING_FLAGS:
+            if getattr(args, flag) is None:
+                setattr(args, flag, saved.get(flag))
+        args.precision = args.precision or TrainingSettings.precision
         args.losses = list(saved["losses"])
         args.augmentations = list(saved["hyper_parameters"].get("augmentation", {}))
         args.dataset = args.dataset or saved.get("dataset", DEFAULT_DATASET)

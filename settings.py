@@ -192,6 +192,8 @@ def _checked(flag: str, taker: Taker, value: Any) -> Any:
         if value not in choices:
             raise UsageError(f"{flag} {value} is not one of {', '.join(choices)}")
         return value
+    if value is None and declared.default is None:  # None means what the declaration's `none` says
+        return None
     kind, number = declared.type, isinstance(value, (int, float)) and not isinstance(value, bool)
     if kind in (int, float) and number:
         if not math.isfinite(value):
@@ -266,17 +268,18 @@ def restore_settings(args: argparse.Namespace, saved: dict[str, Any]) -> dict[st
     return restored
 
 
-def format_default(value: Any) -> str:
-    """A default as people read it: 0.4992 rather than 0.49916416607037093; None (derived by the
-    component, as its help says) as "derived"."""
+def format_default(value: Any, none: str = "derived") -> str:
+    """A default as people read it: 0.4992 rather than 0.49916416607037093; None as what it means
+    for the setting (`none`: "derived" by the component, "equal", ...)."""
     if value is None:
-        return "derived"
+        return none
     return f"{value:.4g}" if isinstance(value, float) and not value.is_integer() else str(value)
 
 
 def describe_setting(name: str, metadata: dict) -> str:
     """One --list line: `name (type, unit, default D, range R): help; one of ...`."""
-    details = [metadata["type"], *([metadata["unit"]] if "unit" in metadata else []), f"default {format_default(metadata['default'])}"]
+    default = format_default(metadata["default"], metadata.get("none", "derived"))
+    details = [metadata["type"], *([metadata["unit"]] if "unit" in metadata else []), f"default {default}"]
     details += [f"range {metadata['interval']}"] if "interval" in metadata else []
     allowed = f"; one of {', '.join(map(str, metadata['choices']))}" if "choices" in metadata else ""
     return f"{name} ({', '.join(details)}): {metadata['help']}{allowed}"

@@ -2,6 +2,7 @@
 
     python train_and_eval.py --extractor LFCC --processor Mean --classifier EmbeddingFF \
         --loss AdditiveAngularMargin --margin 0.3
+    torchrun --nproc_per_node 2 train_and_eval.py ...        (distributed data parallel)
 
 parse -> build -> fit -> evaluate -> report; see `--help` and `--list`.
 """
@@ -12,7 +13,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 import torch
 
@@ -26,27 +27,35 @@ from evaluation import evaluate
 from model import Countermeasure, build_model
 from parse_arguments import adopt_checkpoint, parse_arguments, recorded_arguments
 from reporting.report import results_table, write_report
-from reporting.results_csv import append_result, check_results_csv, results_row
+from reporting.results_csv import append_result, check_results_csv, has_row, results_row
 from reporting.run_directory import check_output_dir, create_run_dir, setup_logger, write_config
 from reporting.run_log import RunLog
 from reporting.score_files import write_folder_scores
 from settings import component_list
+from training import distributed
 from training.checkpoints import load_checkpoint
+from training.distributed import Ranks, environment_ranks
 from training.feature_cache import FeatureCache
 from training.scoring import TrainingDiverged
-from training.trainer import Trainer, TrainingSettings, seed_everything
+from training.trainer import FitResult, Trainer, TrainingSettings, seed_everything
 
 
-def resolve_device(name: str) -> torch.device:
+def resolve_device(name: str, ranks: Ranks) -> torch.device:
+    """--device: cuda when asked or ("auto") available, under torchrun the local rank's GPU."""
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        name = "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
         raise UsageError("--device cuda: no CUDA device is available; use --device cpu or auto")
-    return torch.device(name)
+    return torch.device("cuda", ranks.local_rank) if name == "cuda" and ranks.distributed else torch.device(name)
+
+
+def samples(seconds: float | None) -> int | None:
+    return None if seconds is None else round(seconds * SAMPLE_RATE)
 
 
 def load_splits(args: argparse.Namespace, splits_wanted: Sequence[str] = SPLITS) -> dict[str, AudioDataset]:
-    """The splits of --dataset, each capped by --limit."""
+    """The splits of --dataset, each capped by --limit; dev and eval scored on their first
+    --eval_max_len seconds when it is given."""
     splits = {}
     for split in splits_wanted:
         try:
@@ -60,18 +69,20 @@ def load_splits(args: argparse.Namespace, splits_wanted: Sequence[str] = SPLITS)
             dataset.limit(args.limit, args.seed)
         if len(set(dataset.labels.tolist())) < 2:
             raise UsageError(f"the {split} split of {args.dataset} has only one class; raise --limit")
+        if split != "train" and args.eval_max_len is not None:
+            dataset.configure_scoring(samples(args.eval_max_len))
         splits[split] = dataset
     return splits
 
 
 def configure_training(args: argparse.Namespace, train_split: AudioDataset) -> bool:
-    """Random crops (--max_len) and augmentation (--augment) of the training split; whether any."""
+    """Crops (--max_len, --crop) and augmentation (--augment) of the training split; whether its
+    waves change from epoch to epoch."""
     if args.max_len is None and not args.augmentations:
         return False
     augmentation = [AUGMENTATIONS[name](**args.hyper_parameters["augmentation"][name]) for name in args.augmentations]
-    max_len = None if args.max_len is None else round(args.max_len * SAMPLE_RATE)
-    train_split.configure_training(max_len, Compose(augmentation) if augmentation else None, args.seed)
-    return True
+    train_split.configure_training(samples(args.max_len), Compose(augmentation) if augmentation else None, args.seed, args.crop)
+    return bool(augmentation) or args.crop == "random"
 
 
 def feature_caches(args: argparse.Namespace, model: Countermeasure, log: RunLog, varying_train: bool) -> dict[str, FeatureCache | None]:
@@ -90,7 +101,11 @@ def score_folder(args: argparse.Namespace, trainer: Trainer, run_dir: Path) -> N
     """Scores every audio file under --score_folder into scores/folder.txt (`path<TAB>score` lines)."""
     folder = FolderDataset(args.score_folder)
     folder.on_bad_audio = args.on_bad_audio
+    if args.eval_max_len is not None:
+        folder.configure_scoring(samples(args.eval_max_len))
     table = trainer.score(folder, None, "folder")
+    if not trainer.ranks.is_main:
+        return
     scores = run_dir / "scores" / "folder.txt"
     scores.parent.mkdir()
     write_folder_scores(scores, table)
@@ -101,16 +116,26 @@ def score_folder(args: argparse.Namespace, trainer: Trainer, run_dir: Path) -> N
     )
 
 
-def run(args: argparse.Namespace, run_dir: Path, started: float, checkpoint: dict | None = None) -> dict | None:
-    """Everything after the checks, inside the new run directory; returns the results row.
+def run(
+    args: argparse.Namespace,
+    run_dir: Path,
+    started: float,
+    device: torch.device,
+    ranks: Ranks,
+    checkpoint: dict | None = None,
+    resume: dict | None = None,
+) -> dict | None:
+    """Everything after the checks, inside the run directory; returns the results row (rank 0).
 
     With a `checkpoint` (--eval_only) the model is restored from it instead of trained; with
-    --score_folder too, the folder is scored and there is no results row (None).
+    --score_folder too, the folder is scored and there is no results row (None). With `resume`
+    (the run's last.pt, --resume) training continues after its last completed epoch.
     """
-    log = RunLog(setup_logger(run_dir))
+    log = RunLog(setup_logger(run_dir) if ranks.is_main else None)
     arguments = recorded_arguments(args)
-    config = write_config(run_dir, arguments)
-    device = resolve_device(args.device)
+    config = {"arguments": arguments}
+    if ranks.is_main and args.resume is None:
+        config = write_config(run_dir, arguments)
     seed_everything(args.seed)
     model, loss = build_model(args)
     if checkpoint is not None:
@@ -119,7 +144,7 @@ def run(args: argparse.Namespace, run_dir: Path, started: float, checkpoint: dic
         log.info(f"evaluation only, with {args.checkpoint} (epoch {checkpoint['epoch']})")
     model.to(device)
     loss.to(device)
-    trainer = Trainer(model, loss, TrainingSettings.from_arguments(args), device, log)
+    trainer = Trainer(model, loss, TrainingSettings.from_arguments(args), device, log, ranks=ranks)
     if args.score_folder is not None:
         score_folder(args, trainer, run_dir)
         return None
@@ -127,41 +152,73 @@ def run(args: argparse.Namespace, run_dir: Path, started: float, checkpoint: dic
     log.info(
         f"run {run_dir}: {args.dataset} ({', '.join(f'{s} {len(d)}' for s, d in splits.items())} utterances), "
         f"{args.extractor} -> {args.processor} -> {args.classifier} -> {args.loss}, device {device}"
+        + (f", {ranks.world_size} processes" if ranks.distributed else "")
     )
     for split, dataset in splits.items():
         if dataset.pairs:
             log.info(f"{split} references: {dataset.pair_summary()}")
     varying_train = checkpoint is None and configure_training(args, splits["train"])
     caches = feature_caches(args, model, log, varying_train)
-    if args.wandb:
+    if args.wandb and ranks.is_main:
         log.start_wandb(args, run_dir, config)
 
     if checkpoint is None:
-        best_epoch = trainer.fit(splits["train"], splits["dev"], run_dir / "checkpoints", arguments, caches)
+        fitted = trainer.fit(splits["train"], splits["dev"], run_dir / "checkpoints", arguments, caches, resume)
     else:
-        best_epoch = checkpoint["epoch"]
+        fitted = FitResult(checkpoint["epoch"], checkpoint.get("averaged_epochs", [checkpoint["epoch"]]), checkpoint["epoch"])
     tables = {split: trainer.score(splits[split], caches[split], split) for split in ("dev", "eval")}
+    if not ranks.is_main:
+        return None
     metrics = evaluate(args, splits, tables, log)
 
     wall_seconds = time.time() - started
     skipped = {split: sorted(ids) for split, ids in trainer.skipped.items() if ids}
     for split, ids in skipped.items():
         log.info(f"{split}: {len(ids)} bad audio files skipped: {' '.join(ids)}")
-    summary = {
-        "best_epoch": best_epoch,
-        "wall_seconds": wall_seconds,
-        "skipped_bad_audio": {split: len(ids) for split, ids in skipped.items()},
-    }
+    summary: dict[str, Any] = {"best_epoch": fitted.best_epoch}
+    if args.average is not None:
+        summary["averaged_epochs"] = fitted.epochs
+    if checkpoint is None and fitted.last_epoch < args.num_epochs:
+        summary["stopped_after_epoch"] = fitted.last_epoch
+    summary.update({"wall_seconds": wall_seconds, "skipped_bad_audio": {split: len(ids) for split, ids in skipped.items()}})
     figures = write_report(run_dir, tables, metrics, summary, splits["eval"].submission_format)
     log.finish(metrics, figures)
     log.info("results (accuracy at the dev EER threshold):\n" + results_table(metrics))
-    return results_row(args, run_dir, metrics, best_epoch, wall_seconds)
+    return results_row(args, run_dir, metrics, fitted.best_epoch, wall_seconds)
 
 
-def discard_run_dir(run_dir: Path | None) -> str:
-    """Removes a run directory left by a mistake, unless training already saved checkpoints there;
-    returns what to add to the error message."""
-    if run_dir is None:
+def open_run_dir(args: argparse.Namespace) -> tuple[str, bool]:
+    """Rank 0's checks and run directory: a new one, or --resume's (refused when its row is already
+    in the results CSV); returns it and whether it holds a last.pt to resume from."""
+    results_csv = Path(args.results_csv)
+    check_results_csv(results_csv)
+    if args.resume is None:
+        check_output_dir(args)
+        return str(create_run_dir(args)), False
+    run_dir = Path(args.resume)
+    if has_row(results_csv, run_dir):
+        raise UsageError(f"--resume {run_dir}: the run has finished (its row is in {results_csv}); nothing to resume")
+    return str(run_dir), (run_dir / "checkpoints" / "last.pt").is_file()
+
+
+def on_rank_zero(function: Callable[[], Any], ranks: Ranks) -> Any:
+    """`function()` on rank 0, its result on every rank; a UsageError there is raised on every rank."""
+    outcome: tuple[str, Any] = ("", None)
+    if ranks.is_main:
+        try:
+            outcome = ("ok", function())
+        except UsageError as error:
+            outcome = ("error", str(error))
+    outcome = distributed.broadcast_object(outcome)
+    if outcome[0] == "error":
+        raise UsageError(outcome[1])
+    return outcome[1]
+
+
+def discard_run_dir(run_dir: Path | None, args: argparse.Namespace | None) -> str:
+    """Removes a new run directory left by a mistake, unless training already saved checkpoints
+    there; returns what to add to the error message."""
+    if run_dir is None or args is None or args.resume is not None:
         return ""
     if any((run_dir / "checkpoints").glob("*.pt")):
         return f" (the checkpoints of the training are kept in {run_dir / 'checkpoints'}: score them with --eval_only)"
@@ -171,31 +228,51 @@ def discard_run_dir(run_dir: Path | None) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     started = time.time()
-    run_dir = None
+    ranks = environment_ranks()
+    args, run_dir, row = None, None, None
     try:
         args = parse_arguments(argv)
         if args.list:
             print(component_list())
             return 0
+        device = resolve_device(args.device, ranks)
+        distributed.start(ranks, device)
         checkpoint = load_checkpoint(args.checkpoint) if args.eval_only else None
         if checkpoint is not None:
             adopt_checkpoint(args, checkpoint["arguments"])
-        results_csv = Path(args.results_csv)
-        check_results_csv(results_csv)
-        check_output_dir(args)
-        run_dir = create_run_dir(args)
-        row = run(args, run_dir, started, checkpoint)
+        directory, resumable = on_rank_zero(lambda: open_run_dir(args), ranks)
+        run_dir = Path(directory)
+        resume = load_checkpoint(str(run_dir / "checkpoints" / "last.pt"), "--resume") if resumable else None
+        row = run(args, run_dir, started, device, ranks, checkpoint, resume)
     except (UsageError, BadAudioError) as error:
         fix = "; fix or remove the file, or pass --on_bad_audio skip" if isinstance(error, BadAudioError) else ""
-        print(f"train_and_eval.py: error: {error}{fix}{discard_run_dir(run_dir)}", file=sys.stderr)
+        if ranks.is_main:
+            print(f"train_and_eval.py: error: {error}{fix}{discard_run_dir(run_dir, args)}", file=sys.stderr)
         return 2
     except TrainingDiverged as error:
-        print(f"train_and_eval.py: training diverged: {error} (the log is in {run_dir}; no results row)", file=sys.stderr)
+        if ranks.is_main:
+            print(f"train_and_eval.py: training diverged: {error} (the log is in {run_dir}; no results row)", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        if ranks.is_main:
+            print(f"train_and_eval.py: interrupted; {interrupted(run_dir, args)}", file=sys.stderr)
+        return 130
+    finally:
+        distributed.stop()
     if row is not None:
-        append_result(results_csv, row)
-    print(f"run directory: {run_dir}" + (f"\nresults row appended to {results_csv}" if row is not None else ""))
+        append_result(Path(args.results_csv), row)
+    if ranks.is_main:
+        print(f"run directory: {run_dir}" + (f"\nresults row appended to {args.results_csv}" if row is not None else ""))
     return 0
+
+
+def interrupted(run_dir: Path | None, args: argparse.Namespace | None) -> str:
+    """What an interrupted run leaves: a training run resumes; anything else is removed."""
+    if run_dir is not None and args is not None and not args.eval_only:
+        return f"continue it with: python train_and_eval.py --resume {run_dir}"
+    if run_dir is not None and args is not None:
+        shutil.rmtree(run_dir, ignore_errors=True)
+    return "nothing was kept"
 
 
 if __name__ == "__main__":

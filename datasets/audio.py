@@ -34,6 +34,15 @@ class BadAudioError(Exception):
         return (type(self), (self.path, self.reason))
 
 
+def audio_length(path: str | Path) -> int:
+    """The file's length in samples at SAMPLE_RATE, from its header (no decoding); 0 when unreadable."""
+    try:
+        info = soundfile.info(str(path))
+    except Exception:  # noqa: BLE001  (libsndfile's errors, a missing file, a folder: the length is unknown)
+        return 0
+    return round(info.frames * SAMPLE_RATE / info.samplerate) if info.samplerate else 0
+
+
 def read_audio(path: str | Path) -> np.ndarray:
     """The file's samples as float32 [T], mono (channels averaged), at SAMPLE_RATE (resampled)."""
     path = Path(path)

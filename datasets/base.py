@@ -9,8 +9,10 @@ Beyond reading waves, an AudioDataset offers three opt-in behaviours:
   skip a batch with no rows (`len(batch.utt_ids) == 0`).
 - Training-time cropping and augmentation (`configure_training`, `set_epoch`): each item draws
   `rng = np.random.default_rng([seed, epoch, index])`, applies `transform(wave, rng)` to the test
-  wave, then fits it to `max_len` samples (a random crop from the same rng, or repeat-padding by
-  tiling a shorter wave). Without configure_training the full-length wave is returned unchanged.
+  wave, then fits it to `max_len` samples (a crop, random from the same rng or the first max_len
+  samples, or repeat-padding by tiling a shorter wave). `configure_scoring(max_len)` fits every
+  wave to its first max_len samples (repeat-padded), for scoring. Without either the full-length
+  wave is returned unchanged.
 - Pairs (`PairDataset`, a mixin): every item also carries `ref_wave`, a bona fide utterance of the
   same speaker; collate_batch then fills `Batch.ref_wave [B, T_ref_max]`, `ref_lengths [B]` and
   `ref_utt_ids`. The reference gets the same crop/pad rule as the test wave (drawn from the same rng
@@ -61,23 +63,29 @@ class SkippedItem:
     pair: bool = False
 
 
+CROPS = ("random", "first")
+
+
 @dataclass(frozen=True)
-class TrainingConfig:
-    """Set by AudioDataset.configure_training: crop/pad length (samples), augmentation and seed."""
+class WavePreparation:
+    """Set by configure_training / configure_scoring: crop/pad length (samples), crop ("random" or
+    "first"), augmentation and seed."""
 
     max_len: int | None
     transform: Transform | None
     seed: int
+    crop: str = "random"
 
 
-def fit_length(wave: np.ndarray, max_len: int, rng: np.random.Generator) -> np.ndarray:
-    """Exactly `max_len` samples: a random crop (start drawn from `rng`) of a longer wave, or a
-    shorter wave tiled (repeated from its start) up to max_len, as in AASIST and ca-mhfa."""
+def fit_length(wave: np.ndarray, max_len: int, rng: np.random.Generator, crop: str = "random") -> np.ndarray:
+    """Exactly `max_len` samples: a crop of a longer wave (its start drawn from `rng`, or its first
+    max_len samples with crop "first"), or a shorter wave tiled (repeated from its start) up to
+    max_len, as in AASIST and ca-mhfa."""
     length = len(wave)
     if length == 0:
         raise ValueError("cannot crop or pad an empty wave")
     if length >= max_len:
-        start = int(rng.integers(0, length - max_len + 1))
+        start = int(rng.integers(0, length - max_len + 1)) if crop == "random" else 0
         return wave[start : start + max_len]
     return np.tile(wave, -(-max_len // length))[:max_len]
 
@@ -101,8 +109,9 @@ class AudioDataset(Dataset):
     # class-level defaults, so that subclasses and unpickled copies always have them
     pairs: bool = False  # True for PairDataset classes (items carry ref_wave); readable on the class
     references: list[Utterance] | None = None  # aligned with utterances; set by PairDataset
-    training: TrainingConfig | None = None
+    preparation: WavePreparation | None = None
     epoch: int = 0
+    _lengths: np.ndarray | None = None  # cache of lengths()
     _on_bad_audio: str = "error"
     # the official evaluation, per split: the organisers' ASV scores for the t-DCF, as
     # (score file, ASV protocol or None, key subset or None, t-DCF variant), paths under data_root
@@ -118,6 +127,21 @@ class AudioDataset(Dataset):
         """The utterance's samples: float32 [T], mono at conventions.SAMPLE_RATE."""
         raise NotImplementedError
 
+    def length(self, utterance: Utterance) -> int:
+        """The utterance's length in samples at SAMPLE_RATE, for grouping utterances of similar
+        length into batches; subclasses read it without decoding the audio where they can (0 when
+        it cannot be known: the audio is then bad, which reading it will report)."""
+        try:
+            return len(self.read_wave(utterance))
+        except BadAudioError:
+            return 0
+
+    def lengths(self) -> np.ndarray:
+        """length() of every utterance, in corpus order [N] (computed once per list of utterances)."""
+        if self._lengths is None:
+            self._lengths = np.array([self.length(utterance) for utterance in self.utterances], dtype=np.int64)
+        return self._lengths
+
     @property
     def on_bad_audio(self) -> str:
         """"error" (default): a BadAudioError propagates; "skip": the item becomes a SkippedItem."""
@@ -129,8 +153,9 @@ class AudioDataset(Dataset):
             raise ValueError(f"on_bad_audio must be one of {', '.join(ON_BAD_AUDIO)}, not {mode!r}")
         self._on_bad_audio = mode
 
-    def configure_training(self, max_len: int | None, transform: Transform | None, seed: int) -> None:
-        """Crop/pad every wave to `max_len` samples (None: keep the length) after `transform(wave, rng)`.
+    def configure_training(self, max_len: int | None, transform: Transform | None, seed: int, crop: str = "random") -> None:
+        """Crop/pad every wave to `max_len` samples (None: keep the length) after `transform(wave, rng)`;
+        the crop's start is random (`crop` "random") or 0 ("first").
 
         The rng of item `index` is np.random.default_rng([seed, epoch, index]) (see set_epoch), so an
         item is the same whenever and in whichever DataLoader worker it is read. `transform` must be
@@ -140,7 +165,18 @@ class AudioDataset(Dataset):
             raise ValueError(f"max_len must be a positive number of samples, not {max_len}")
         if seed < 0:
             raise ValueError(f"the seed must be non-negative, not {seed}")
-        self.training = TrainingConfig(max_len, transform, int(seed))
+        if crop not in CROPS:
+            raise ValueError(f"crop must be one of {', '.join(CROPS)}, not {crop!r}")
+        self.preparation = WavePreparation(max_len, transform, int(seed), crop)
+
+    def configure_scoring(self, max_len: int) -> None:
+        """Every wave (and reference) fitted to its first `max_len` samples, repeat-padded when shorter."""
+        self.configure_training(max_len, None, 0, "first")
+
+    @property
+    def fixed_length(self) -> int | None:
+        """The length of every item's wave when a crop fixes it (max_len), else None."""
+        return self.preparation.max_len if self.preparation is not None else None
 
     def set_epoch(self, epoch: int) -> None:
         """Make the crops and augmentations those of `epoch`. Call it before creating the epoch's
@@ -168,15 +204,15 @@ class AudioDataset(Dataset):
             if self.on_bad_audio == "skip":
                 return SkippedItem(utterance.utt_id, str(error), reference is not None)
             raise
-        if self.training is not None:
-            config = self.training
+        if self.preparation is not None:
+            config = self.preparation
             rng = np.random.default_rng([config.seed, self.epoch, int(index)])
             if config.transform is not None:
                 wave = np.asarray(config.transform(wave, rng), dtype=np.float32)
             if config.max_len is not None:
-                wave = fit_length(wave, config.max_len, rng)
+                wave = fit_length(wave, config.max_len, rng, config.crop)
                 if ref_wave is not None:
-                    ref_wave = fit_length(ref_wave, config.max_len, rng)
+                    ref_wave = fit_length(ref_wave, config.max_len, rng, config.crop)
         item = {
             "utt_id": utterance.utt_id,
             "wave": torch.as_tensor(np.ascontiguousarray(wave), dtype=torch.float32),
@@ -210,6 +246,7 @@ class AudioDataset(Dataset):
             share = min(len(members), max(1, share))
             keep.extend(rng.choice(members, size=share, replace=False).tolist())
         self.utterances = [self.utterances[i] for i in sorted(keep)]
+        self._lengths = None
         self.utterances_changed()
 
     def utterances_changed(self) -> None:

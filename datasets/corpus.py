@@ -13,7 +13,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from conventions import BONAFIDE, SPLITS, SPOOF, UsageError
-from datasets.audio import read_audio
+from datasets.audio import audio_length, read_audio
 from datasets.base import AudioDataset, Utterance
 
 # Label tokens of the protocols, lower-cased: ASVspoof "bonafide"/"spoof", In-the-Wild "bona-fide",
@@ -115,3 +115,7 @@ class FileDataset(AudioDataset):
     def read_wave(self, utterance: Utterance) -> np.ndarray:
         """float32 [T], mono at 16 kHz; BadAudioError for a file that cannot be used."""
         return read_audio(utterance.source)
+
+    def length(self, utterance: Utterance) -> int:
+        """From the file's header (frames at its rate, converted to SAMPLE_RATE); 0 when unreadable."""
+        return audio_length(utterance.source)

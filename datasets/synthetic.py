@@ -336,6 +336,10 @@ class SyntheticDataset(AudioDataset):
         start, end = utterance.source
         return self._audio[start:end].astype(np.float32) / 32768
 
+    def length(self, utterance: Utterance) -> int:
+        start, end = utterance.source
+        return end - start
+
     def __getstate__(self) -> dict:
         # a memory map is not pickled (DataLoader workers): each process maps the file itself
         return {**self.__dict__, "_audio": None}

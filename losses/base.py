@@ -1,14 +1,44 @@
 """The one base class of every loss: it trains the model and scores trials."""
 from __future__ import annotations
 
-from typing import Union
+import math
+from typing import Annotated, Optional, Union
 
 import torch
 from torch import nn
 
-from conventions import BONAFIDE
+from conventions import BONAFIDE, LABEL_NAMES, HyperParameter, UsageError
 
 ClassifierOutput = Union[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]
+_NAME_AND_NUMBER = rf"({'|'.join(LABEL_NAMES.values())})=[0-9.eE+-]+"
+ClassWeights = Annotated[
+    Optional[str],
+    HyperParameter(
+        "weight of each class's trials, by name: bonafide=W,spoof=W (a published [0.1, 0.9] lists spoof first: "
+        "it is bonafide=0.9,spoof=0.1 here)",
+        pattern=rf"{_NAME_AND_NUMBER}(,{_NAME_AND_NUMBER})*",
+        none="equal",
+    ),
+]
+
+
+def class_weight_tensor(text: str | None) -> torch.Tensor | None:
+    """"bonafide=0.9,spoof=0.1" -> tensor([0.9, 0.1]) indexed by label; None stays None. UsageError
+    unless every class is named once with a finite weight above 0."""
+    if text is None:
+        return None
+    weights: dict[str, float] = {}
+    for entry in text.split(","):
+        name, _, value = entry.partition("=")
+        try:
+            weights[name] = float(value)
+        except ValueError:
+            raise UsageError(f"--class_weights {text}: {value!r} is not a number") from None
+    if sorted(weights) != sorted(LABEL_NAMES.values()) or len(text.split(",")) != len(LABEL_NAMES):
+        raise UsageError(f"--class_weights {text}: name every class once: {','.join(f'{name}=W' for name in LABEL_NAMES.values())}")
+    if not all(math.isfinite(weight) and weight > 0 for weight in weights.values()):
+        raise UsageError(f"--class_weights {text}: every weight must be a finite number above 0")
+    return torch.tensor([weights[LABEL_NAMES[label]] for label in sorted(LABEL_NAMES)], dtype=torch.float64)
 
 
 class BaseLoss(nn.Module):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from conventions import ComponentChoice, HyperParameter
-from losses.base import BaseLoss
+from losses.base import BaseLoss, ClassWeights
 from losses.cross_entropy import CrossEntropyLoss
 from losses.weighted_sum import WeightedSumLoss
 
@@ -15,7 +15,8 @@ def is_embedding_loss(loss: type[BaseLoss]) -> bool:
 
 class CombinedLoss(WeightedSumLoss):
     """λ · CrossEntropy(logits) + (1 − λ) · X(embedding), X the embedding loss handed in (the builder
-    makes it from the `proxy_type` setting, with X's own settings).
+    makes it from the `proxy_type` setting, with X's own settings); `class_weights` weigh the
+    cross-entropy term.
 
     Terms are logged as CE and Proxy; the score is λ · CE score + (1 − λ) · X score.
     """
@@ -31,11 +32,12 @@ class CombinedLoss(WeightedSumLoss):
         lambda_combined: Annotated[
             float, HyperParameter("weight λ of the cross-entropy term; the embedding loss gets 1 − λ", interval="[0, 1]")
         ] = 0.5,
+        class_weights: ClassWeights = None,
         *,
         embedding_loss: Annotated[
             BaseLoss,
             ComponentChoice("loss", "proxy_type", "ProxyAnchor", "the embedding loss X (its own settings apply)", is_embedding_loss),
         ],
     ) -> None:
-        terms = {"CE": CrossEntropyLoss(embedding_dim, n_classes), "Proxy": embedding_loss}
+        terms = {"CE": CrossEntropyLoss(embedding_dim, n_classes, class_weights), "Proxy": embedding_loss}
         super().__init__(terms, [lambda_combined, 1 - lambda_combined])

@@ -17,7 +17,7 @@ def write_report(
     """Writes into `run_dir`: scores/<split>.txt, the eval submission file (when the corpus has a
     challenge format), eer_per_attack_<split>.csv, metrics.json (`metrics` per split plus `summary`)
     and the eval DET curve and score histogram; returns the figures by W&B key."""
-    (run_dir / "scores").mkdir()
+    (run_dir / "scores").mkdir(exist_ok=True)  # a resumed run writes its scores again
     for split, table in tables.items():
         write_scores(run_dir / "scores" / f"{split}.txt", table)
     if submission_format is not None:

@@ -46,6 +46,14 @@ def check_results_csv(path: Path) -> None:
             )
 
 
+def has_row(path: Path, run_dir: Path) -> bool:
+    """Whether the results CSV at `path` holds a row of the run in `run_dir`."""
+    if not path.is_file():
+        return False
+    with open(path, newline="") as file:
+        return any(row.get("run_dir") == str(run_dir) for row in csv.DictReader(file))
+
+
 def append_result(path: Path, row: dict) -> None:
     """Append one row under an exclusive lock, writing the header first into an empty file."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -62,8 +70,9 @@ def append_result(path: Path, row: dict) -> None:
 
 
 def format_parameters(parameters: dict) -> str:
-    """`{"margin": 0.3, "s": 30.0}` -> "margin=0.3;s=30.0"."""
-    return ";".join(f"{name}={value}" for name, value in parameters.items())
+    """`{"margin": 0.3, "s": 30.0, "class_weights": None}` -> "margin=0.3;s=30.0": settings left at
+    None (derived by the component, or off) are left out."""
+    return ";".join(f"{name}={value}" for name, value in parameters.items() if value is not None)
 
 
 def format_loss_parameters(terms: list[str], sections: dict[str, dict], weights: list[float]) -> str:

@@ -10,15 +10,17 @@ from conventions import UsageError
 
 
 class RunLog:
-    """`info(message)` to the run's logger; `metrics(values, step)` and `finish(metrics, figures)` to
-    the W&B run started by `start_wandb` (nothing without one)."""
+    """`info(message)` to the run's logger (nothing without one: the ranks of a distributed run
+    other than 0); `metrics(values, step)` and `finish(metrics, figures)` to the W&B run started by
+    `start_wandb` (nothing without one)."""
 
-    def __init__(self, logger: logging.Logger) -> None:
+    def __init__(self, logger: logging.Logger | None) -> None:
         self.logger = logger
         self.wandb_run: Any = None
 
     def info(self, message: str) -> None:
-        self.logger.info(message)
+        if self.logger is not None:
+            self.logger.info(message)
 
     def start_wandb(self, args: argparse.Namespace, run_dir: Path, config: dict) -> None:
         """A Weights & Biases run in <run_dir>/wandb (WANDB_MODE=offline works without an account)."""

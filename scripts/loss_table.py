@@ -26,7 +26,8 @@ def loss_table() -> str:
     for name, metadata in LOSS_METADATA.items():
         aliases = f" ({', '.join(f'`{alias}`' for alias in metadata['aliases'])})" if metadata["aliases"] else ""
         parameters = "<br>".join(
-            f"`{parameter}` {format_default(spec['default'])}: {cell(spec['help'])}" + (f" ({spec['unit']})" if "unit" in spec else "")
+            f"`{parameter}` {format_default(spec['default'], spec.get('none', 'derived'))}: {cell(spec['help'])}"
+            + (f" ({spec['unit']})" if "unit" in spec else "")
             for parameter, spec in metadata["parameters"].items()
         )
         lines.append(

@@ -74,3 +74,42 @@ def test_non_finite_and_out_of_range_values_are_refused(arguments, message, caps
         parse_arguments(arguments)
     text = capsys.readouterr().err if raised.type is SystemExit else str(raised.value)
     assert message in text
+
+
+def test_lengths_in_seconds_or_samples():
+    args = parse_arguments(["--max_len", "64600samples", "--eval_max_len", "4.0375", "--crop", "first"])
+    assert args.max_len == args.eval_max_len == 4.0375 and round(args.max_len * 16000) == 64600
+
+
+def test_training_defaults_depend_on_the_optimizer_and_schedule():
+    args = parse_arguments([])
+    assert (args.optimizer, args.momentum, args.scheduler, args.min_lr, args.precision, args.bucket) == ("adam", 0.9, "constant", 0.0, "fp32", True)
+    args = parse_arguments(["--optimizer", "sgd", "--nesterov", "--scheduler", "exponential", "--lr", "0.1", "--min_lr", "5e-4", "--warmup_epochs", "2"])
+    assert args.nesterov and args.momentum == 0.9 and args.warmup_epochs == 2 and args.warmup_steps == 0
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--momentum", "0.5"], "--momentum applies to --optimizer sgd, not adam"),
+        (["--nesterov", "--optimizer", "adamw"], "--nesterov applies to --optimizer sgd"),
+        (["--optimizer", "sgd", "--nesterov", "--momentum", "0"], "--nesterov needs a momentum"),
+        (["--step_epochs", "3"], "--step_epochs applies to --scheduler step, not constant"),
+        (["--min_lr", "1e-5"], "--min_lr applies to --scheduler cosine or exponential or step or plateau"),
+        (["--scheduler", "cosine", "--min_lr", "0.01"], "--min_lr 0.01 must be below --lr 0.001"),
+        (["--scheduler", "exponential"], "decays to --min_lr: give it"),
+        (["--scheduler", "plateau", "--decay_factor", "2"], "--decay_factor 2 must be below 1"),
+        (["--warmup_epochs", "1", "--warmup_steps", "10"], "not both"),
+        (["--warmup_epochs", "20"], "longer than the training"),
+        (["--crop", "first"], "add --max_len"),
+        (["--average", "best"], "--average 'best' is not best:K or last:K"),
+        (["--average", "last:20"], "averages more epochs than --num_epochs 10"),
+        (["--max_len", "64600"], "give seconds (4.0375) or samples (64600samples)"),
+        (["--eval_max_len", "4s"], "neither seconds (4.0375) nor samples"),
+    ],
+)
+def test_training_flags_that_do_not_fit_together_are_refused(arguments, message, capsys):
+    with pytest.raises((UsageError, SystemExit)) as raised:
+        parse_arguments(arguments)
+    text = capsys.readouterr().err if raised.type is SystemExit else str(raised.value)
+    assert message in text

@@ -110,7 +110,10 @@ def restored(saved_losses, loss="Combined"):
 
 def test_restored_settings_take_defaults_for_new_settings_and_split_older_flattened_sections():
     settings = restored({"Combined": {"proxy_type": "CosFace", "margin": 0.2}})
-    assert settings["loss"] == {"Combined": {"lambda_combined": 0.5, "proxy_type": "CosFace"}, "CosFace": {"margin": 0.2, "s": 30.0}}
+    assert settings["loss"] == {
+        "Combined": {"lambda_combined": 0.5, "class_weights": None, "proxy_type": "CosFace"},
+        "CosFace": {"margin": 0.2, "s": 30.0},
+    }
 
 
 @pytest.mark.parametrize(

@@ -113,8 +113,12 @@ def test_a_checkpoint_with_the_older_flattened_settings_of_combined_still_scores
     assert code == 0, capsys.readouterr().err
     checkpoint = torch.load(run_dir / "checkpoints" / "best.pt", weights_only=True)
     sections = checkpoint["arguments"]["hyper_parameters"]["loss"]
-    assert sections == {"Combined": {"lambda_combined": 0.5, "proxy_type": "CosFace"}, "CosFace": {"margin": 0.2, "s": 30.0}}
-    checkpoint["arguments"]["hyper_parameters"]["loss"] = {"Combined": {**sections["Combined"], **sections["CosFace"]}}
+    assert sections == {
+        "Combined": {"lambda_combined": 0.5, "class_weights": None, "proxy_type": "CosFace"},
+        "CosFace": {"margin": 0.2, "s": 30.0},
+    }
+    older = {"lambda_combined": 0.5, "proxy_type": "CosFace", **sections["CosFace"]}  # before sections and class weights
+    checkpoint["arguments"]["hyper_parameters"]["loss"] = {"Combined": older}
     torch.save(checkpoint, tmp_path / "old.pt")
     code = main(["--eval_only", "--checkpoint", str(tmp_path / "old.pt"), "--limit", "60", "--data_root", str(data_root),
                  "--output_dir", str(tmp_path / "eval"), "--results_csv", str(tmp_path / "results.csv")])

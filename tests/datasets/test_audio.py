@@ -207,6 +207,29 @@ def test_short_waves_are_repeat_padded():
     assert dataset[1]["wave"].tolist() == list(range(8))
 
 
+def test_first_crops_take_the_start_of_every_wave_in_every_epoch():
+    dataset = ramps(5000, 3000, 40)
+    dataset.configure_training(100, None, seed=7, crop="first")
+    for epoch in (0, 1):
+        dataset.set_epoch(epoch)
+        assert first_samples(dataset) == [0.0, 0.0, 0.0] and dataset[2]["wave"].tolist() == [*range(40), *range(40), *range(20)]
+    assert dataset.fixed_length == 100
+
+
+def test_scoring_uses_the_first_max_len_samples_repeat_padded():
+    dataset = ramps(70000, 30)
+    assert dataset.fixed_length is None
+    dataset.configure_scoring(64600)
+    assert [dataset[i]["wave"].numel() for i in range(2)] == [64600, 64600]
+    np.testing.assert_array_equal(dataset[0]["wave"].numpy(), np.arange(64600))
+    assert dataset[1]["wave"][:60].tolist() == [*range(30), *range(30)]
+
+
+def test_lengths_come_without_changing_the_items():
+    dataset = ramps(300, 12, 7000)
+    assert dataset.lengths().tolist() == [300, 12, 7000]
+
+
 def test_the_transform_runs_before_the_crop_with_the_item_rng():
     seen = []
 

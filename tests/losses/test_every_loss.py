@@ -150,9 +150,10 @@ def test_metadata_records_type_parameters_defaults_and_reference():
     assert {name: spec["default"] for name, spec in arcface["parameters"].items()} == {"margin": 0.5, "s": 30.0, "easy_margin": False}
     assert arcface["parameters"]["margin"]["unit"] == "radians"
     assert LOSS_METADATA["CrossEntropy"] == {
-        "type": "logits", "parameters": {}, "reference": "softmax cross-entropy",
-        "score": LOSSES["CrossEntropy"].score_description, "aliases": [],
+        "type": "logits", "parameters": {"class_weights": LOSS_METADATA["Focal"]["parameters"]["class_weights"]},
+        "reference": "softmax cross-entropy", "score": LOSSES["CrossEntropy"].score_description, "aliases": [],
     }
+    assert LOSS_METADATA["CrossEntropy"]["parameters"]["class_weights"]["none"] == "equal"
     assert all(metadata["reference"] and metadata["score"] for metadata in LOSS_METADATA.values())
 
 

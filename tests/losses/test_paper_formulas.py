@@ -534,8 +534,9 @@ def test_metadata_declares_every_parameter_with_a_range(loss_class):
     parameters = [name for name in signature if name not in ("self", "embedding_dim", "n_classes")]
     assert list(declarations(loss_class)) == parameters
     for name, declared in declarations(loss_class).items():
-        assert isinstance(declared.spec, HyperParameter) and declared.spec.help and (declared.spec.interval or declared.spec.choices)
-        assert isinstance(declared.default, declared.type)
+        spec = declared.spec
+        assert isinstance(spec, HyperParameter) and spec.help and (spec.interval or spec.choices or spec.pattern)
+        assert declared.default is None or isinstance(declared.default, declared.type)
         declared.spec.check(name, declared.default)
     assert loss_class.loss_type == ("logits" if loss_class is FocalLoss else "embedding")
     assert loss_class.reference and loss_class.score_description

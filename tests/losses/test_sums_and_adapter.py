@@ -51,7 +51,7 @@ def test_combined_is_lambda_cross_entropy_plus_the_rest_on_the_proxy_loss():
 def test_combined_takes_its_proxy_loss_flags_and_refuses_a_logits_proxy():
     args = parse_arguments(["--loss", "Combined", "--classifier", "EmbeddingFF", "--proxy_type", "CosFace", "--margin", "0.2"])
     assert args.hyper_parameters["loss"] == {
-        "Combined": {"lambda_combined": 0.5, "proxy_type": "CosFace"},
+        "Combined": {"lambda_combined": 0.5, "class_weights": None, "proxy_type": "CosFace"},
         "CosFace": {"margin": 0.2, "s": 30.0},
     }
     _, loss = build_model(args)
