@@ -33,8 +33,8 @@ TRAINING_FLAGS = (
 )
 # what scoring uses: with --eval_only these come from the checkpoint unless given
 SCORING_FLAGS = ("eval_max_len", "precision")
-# what may change when a run is resumed (it changes no result)
-RESUME_FLAGS = ("resume", "device", "num_workers", "feature_cache_gb")
+# what may change when a run is resumed (it changes no result; --data_root: the corpora moved)
+RESUME_FLAGS = ("resume", "device", "num_workers", "feature_cache_gb", "data_root")
 MIN_MAX_LEN = 0.1  # seconds: every front-end has whole frames in a crop this long
 MAX_MAX_LEN = 600  # seconds: beyond, a number of samples was probably meant
 DEFAULT_EXTRACTOR_LR = 1e-6
@@ -297,7 +297,7 @@ def add_training_flags(parser: argparse.ArgumentParser) -> None:
     training.add_argument(
         "--resume", default=None, metavar="RUN_DIR",
         help="continue a run that was stopped (killed, interrupted) after its last completed epoch, exactly "
-        "as if it had not stopped; only --device, --num_workers and --feature_cache_gb may be given with it",
+        "as if it had not stopped; only --device, --num_workers, --feature_cache_gb and --data_root may be given with it",
     )
 
 
@@ -413,11 +413,13 @@ def check_evaluation_only(args: argparse.Namespace, parser: argparse.ArgumentPar
 
 
 def resumed_arguments(args: argparse.Namespace, parser: argparse.ArgumentParser) -> argparse.Namespace:
-    """The arguments of the run in --resume RUN_DIR (its config.json), with --device, --num_workers
-    and --feature_cache_gb from the command line when given; UsageError for any other flag."""
+    """The arguments of the run in --resume RUN_DIR (its config.json), with --device, --num_workers,
+    --feature_cache_gb and --data_root from the command line when given; UsageError for any other flag."""
     given = [f"--{flag}" for flag, value in vars(args).items() if flag not in RESUME_FLAGS and value != parser.get_default(flag)]
     if given:
-        raise UsageError(f"{given[0]}: a resumed run keeps its own arguments; only --device, --num_workers and --feature_cache_gb may change")
+        raise UsageError(
+            f"{given[0]}: a resumed run keeps its own arguments; only --device, --num_workers, --feature_cache_gb and --data_root may change"
+        )
     config = Path(args.resume) / "config.json"
     if not config.is_file():
         raise UsageError(f"--resume {args.resume} is not a run directory (it holds no config.json); give runs/<run>")

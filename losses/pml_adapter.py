@@ -11,6 +11,7 @@ import math
 from typing import Annotated, Any
 
 import torch
+import torch.distributed as dist
 from pytorch_metric_learning import losses as pml_losses
 from pytorch_metric_learning import miners as pml_miners
 from pytorch_metric_learning.distances import CosineSimilarity, SNRDistance
@@ -109,6 +110,8 @@ class PMLLoss(BaseLoss):
 
     def compute_loss(self, embedding: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         embedding = normalize(embedding)
+        if self.training and torch.is_grad_enabled():
+            embedding, labels = gathered_across_ranks(embedding, labels)
         if self.training:
             self.update_centroid(embedding.detach(), labels)
         indices = None if self.miner is None else self.miner(embedding, labels)
@@ -121,6 +124,45 @@ class PMLLoss(BaseLoss):
 def is_memory_loss(loss: type) -> bool:
     """Whether CrossBatchMemory can hold `loss`: a PML pair loss other than itself."""
     return issubclass(loss, PMLLoss) and not issubclass(loss, CrossBatchMemoryLoss)
+
+
+def gathered_across_ranks(embedding: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Under torchrun, the embeddings [N, E'] (with their gradients) and labels [N] of every rank's
+    batch, in rank order, so that a pair loss pairs across the whole global batch; unchanged in one
+    process. Every rank computes the same loss; the gradient reaching each rank's own embeddings is
+    the sum over ranks, which DDP's average over ranks turns back into the gradient of that loss."""
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return embedding, labels
+    world_size = dist.get_world_size()
+    sizes = [torch.zeros(1, dtype=torch.long, device=labels.device) for _ in range(world_size)]
+    dist.all_gather(sizes, torch.tensor([len(labels)], device=labels.device))
+    largest = max(int(size) for size in sizes)
+    embeddings = _GatherWithGradients.apply(torch.nn.functional.pad(embedding, (0, 0, 0, largest - len(embedding))))
+    padded_labels = torch.nn.functional.pad(labels, (0, largest - len(labels)))
+    label_lists = [torch.empty_like(padded_labels) for _ in range(world_size)]
+    dist.all_gather(label_lists, padded_labels)
+    return (
+        torch.cat([part[: int(size)] for part, size in zip(embeddings.split(largest), sizes)]),
+        torch.cat([part[: int(size)] for part, size in zip(label_lists, sizes)]),
+    )
+
+
+class _GatherWithGradients(torch.autograd.Function):
+    """[N, ...] on each rank -> [world_size · N, ...], every rank's in rank order; the gradient of a
+    rank's own rows is the sum of the gradients that every rank's copy of them received."""
+
+    @staticmethod
+    def forward(ctx, tensor: torch.Tensor) -> torch.Tensor:
+        parts = [torch.empty_like(tensor) for _ in range(dist.get_world_size())]
+        dist.all_gather(parts, tensor.contiguous())
+        return torch.cat(parts)
+
+    @staticmethod
+    def backward(ctx, gradient: torch.Tensor) -> torch.Tensor:
+        gradient = gradient.contiguous().clone()
+        dist.all_reduce(gradient)
+        rows = gradient.shape[0] // dist.get_world_size()
+        return gradient[dist.get_rank() * rows : (dist.get_rank() + 1) * rows]
 
 
 class CrossBatchMemoryLoss(PMLLoss):
