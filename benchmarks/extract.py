@@ -9,9 +9,10 @@ so nothing is downloaded. The batches are the first N batches of the Synthetic d
 (utterances of 1-4 s) in corpus order. The baseline, timed in the same run and on the same
 batches, is the bare model called as its feature extractor prepares the input (the same
 normalisation and attention mask), with output_hidden_states=True; for the group-norm base
-models the extractor runs the CNN per utterance to be independent of the batch, which the bare
-batched forward is not. Printed: utterances per second of both, their ratio (the extractor's
-overhead), and the share of padded frames per batch.
+models the extractor normalises the CNN's first layer over each utterance's own frames (a masked
+group norm) and masks the transformer, to be independent of the batch, which the bare batched
+forward is not. Printed: utterances per second of both, their ratio (the extractor's overhead),
+and the share of padded frames per batch.
 """
 from __future__ import annotations
 

@@ -55,9 +55,10 @@ class SSLExtractor(nn.Module):
     normalisation over the valid samples when its `do_normalize` is set, and an attention mask when
     its `return_attention_mask` is set (both read from the preprocessor_config.json beside the
     weights; without one, both follow `feat_extract_norm == "layer"`, the rule of the published
-    checkpoints). In the models whose CNN has group normalisation (the base models), which would
-    normalise over the padding too, the CNN runs on each utterance alone, unpadded, and the
-    transformer on the batch with an attention mask: every output is independent of the batch.
+    checkpoints). In the models whose CNN's first layer has group normalisation over time (the base
+    models), which would normalise over the padding too, that normalisation takes each utterance's
+    own frames only (the same weights, `masked_group_norm`), and the transformer gets an attention
+    mask: the batch runs at once and every output is independent of the batch.
 
     Frozen by default: eval mode whatever `train()` asks, no gradients, no activations kept.
     With `finetune` the model trains with the rest (its dropout active); the configuration's
@@ -80,10 +81,10 @@ class SSLExtractor(nn.Module):
             self.model.masked_spec_embed.requires_grad_(False)  # used only by the masking switched off here
         self.normalize, self.use_attention_mask = self.input_preparation(path)
         config = self.model.config
-        # a group-normalised CNN normalises over the whole time axis, padding included: such a CNN
-        # sees each utterance alone, and the transformer the batch with an attention mask, so that
-        # an output never depends on the rest of the batch
-        self.one_by_one = config.feat_extract_norm == "group"
+        # a group-normalised CNN normalises over the whole time axis, padding included: there the
+        # normalisation takes each utterance's own frames, and the transformer an attention mask,
+        # so that an output never depends on the rest of the batch
+        self.group_norm = config.feat_extract_norm == "group"
         self.n_layers = config.num_hidden_layers + 1
         self.dim = config.hidden_size
         self.convolutions = list(zip(config.conv_kernel, config.conv_stride))
@@ -156,40 +157,42 @@ class SSLExtractor(nn.Module):
         variance = torch.where(valid, wave - mean, 0.0).square().sum(dim=1, keepdim=True) / count
         return torch.where(valid, (wave - mean) / torch.sqrt(variance + NORMALISATION_EPS), 0.0)
 
-    def cnn_one_by_one(self, batched_forward, lengths: torch.Tensor):
-        """A forward for the CNN that runs each utterance of `input_values [B, T]` alone, on its own
-        `lengths` samples, and zero-pads the outputs [1, C, T'_b] to the batch's [B, C, T']."""
-
-        def forward(input_values: torch.Tensor) -> torch.Tensor:
-            outputs = [
-                batched_forward(input_values[row : row + 1, : max(int(length), self.receptive_field)])
-                for row, length in enumerate(lengths)
-            ]
-            frames = int(self.frame_lengths(torch.tensor(input_values.shape[1])))
-            return torch.cat([nn.functional.pad(output, (0, frames - output.shape[2])) for output in outputs])
-
-        return forward
-
     def forward(self, wave: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if wave.shape[1] < self.receptive_field:
             wave = nn.functional.pad(wave, (0, self.receptive_field - wave.shape[1]))
         valid = frame_mask(lengths, wave.shape[1])
         cnn = self.model.feature_extractor
-        if self.one_by_one:
-            cnn.forward = self.cnn_one_by_one(type(cnn).forward.__get__(cnn), lengths)
+        if self.group_norm:
+            norm = cnn.conv_layers[0].layer_norm
+            kernel, stride = self.convolutions[0]
+            frames = torch.div(lengths - kernel, stride, rounding_mode="floor").add(1).clamp(min=1)
+            norm.forward = lambda x: masked_group_norm(x, frames, norm)
         try:
             with torch.set_grad_enabled(self.finetune and torch.is_grad_enabled()):
                 output = self.model(
                     self.prepare(wave, valid),
-                    attention_mask=valid.long() if self.use_attention_mask or self.one_by_one else None,
+                    attention_mask=valid.long() if self.use_attention_mask or self.group_norm else None,
                     output_hidden_states=True,
                 )
         finally:
-            cnn.__dict__.pop("forward", None)
+            cnn.conv_layers[0].layer_norm.__dict__.pop("forward", None)
         hidden = torch.stack(output.hidden_states, dim=1)
         frame_lengths = self.frame_lengths(lengths)
         inside = frame_mask(frame_lengths, hidden.shape[2])[:, None, :, None]
         return torch.where(inside, hidden, 0.0), frame_lengths
+
+
+def masked_group_norm(x: torch.Tensor, frames: torch.Tensor, norm: nn.GroupNorm) -> torch.Tensor:
+    """`norm` (a GroupNorm over channels and time) of x [B, C, T] with each row's statistics taken
+    over its first `frames` [B] frames only, as if it ran on that row alone, unpadded."""
+    batch, channels, length = x.shape
+    grouped = x.reshape(batch, norm.num_groups, channels // norm.num_groups, length)
+    valid = (torch.arange(length, device=x.device) < frames.unsqueeze(1))[:, None, None, :]
+    count = (frames * (channels // norm.num_groups)).to(x.dtype)[:, None, None, None]
+    mean = torch.where(valid, grouped, 0.0).sum(dim=(2, 3), keepdim=True) / count
+    variance = torch.where(valid, grouped - mean, 0.0).square().sum(dim=(2, 3), keepdim=True) / count
+    normalised = ((grouped - mean) / torch.sqrt(variance + norm.eps)).reshape(batch, channels, length)
+    return normalised * norm.weight[:, None] + norm.bias[:, None] if norm.affine else normalised
 
 
 @contextlib.contextmanager

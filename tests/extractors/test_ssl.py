@@ -35,11 +35,11 @@ def bare_hidden_states(bare, arrays: list[np.ndarray], layer_norm: bool) -> tupl
 @pytest.mark.parametrize("name", ["WavLM_base", "HuBERT_base", "XLSR_300M"])
 def test_layer_stack_equals_the_bare_model_fed_by_its_feature_extractor(name, tiny_ssl_models):
     """Layer-norm models: the padded batch with its attention mask; group-norm models: each
-    utterance alone (the extractor runs them one by one)."""
+    utterance alone (the extractor's masked group norm makes the batch give the same)."""
     extractor = EXTRACTORS[name](path=str(tiny_ssl_models[name]))
     bare = transformers.AutoModel.from_pretrained(tiny_ssl_models[name]).eval()
     layer_norm = bare.config.feat_extract_norm == "layer"
-    assert (extractor.normalize, extractor.use_attention_mask, extractor.one_by_one) == (layer_norm, layer_norm, not layer_norm)
+    assert (extractor.normalize, extractor.use_attention_mask, extractor.group_norm) == (layer_norm, layer_norm, not layer_norm)
     arrays = waves(LENGTHS)
     if layer_norm:
         batch = bare_hidden_states(bare, arrays, layer_norm)
@@ -140,3 +140,19 @@ def test_training_leaves_a_frozen_extractor_unchanged(tiny_ssl_models):
         optimizer.step()
     assert all(torch.equal(before[key], value) for key, value in extractor.state_dict().items())
     assert model.extractor_is_frozen and not extractor.model.training
+
+
+@pytest.mark.parametrize("groups", [6, 2])
+def test_masked_group_norm_is_the_group_norm_of_each_row_alone(groups):
+    from extractors.ssl import masked_group_norm
+
+    torch.manual_seed(0)
+    norm = torch.nn.GroupNorm(groups, 6)
+    torch.nn.init.normal_(norm.weight)
+    torch.nn.init.normal_(norm.bias)
+    x = torch.randn(3, 6, 20)
+    frames = torch.tensor([20, 7, 13])
+    x[1, :, 7:] = float("nan")  # padding, whatever it holds, stays out of the statistics
+    out = masked_group_norm(x, frames, norm)
+    for row, count in enumerate(frames.tolist()):
+        torch.testing.assert_close(out[row, :, :count], norm(x[row : row + 1, :, :count])[0], atol=1e-6, rtol=1e-5)
