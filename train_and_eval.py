@@ -244,6 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_dir = Path(directory)
         resume = load_checkpoint(str(run_dir / "checkpoints" / "last.pt"), "--resume") if resumable else None
         row = run(args, run_dir, started, device, ranks, checkpoint, resume)
+        distributed.stop(together=True)
     except (UsageError, BadAudioError) as error:
         fix = "; fix or remove the file, or pass --on_bad_audio skip" if isinstance(error, BadAudioError) else ""
         if ranks.is_main:

@@ -41,8 +41,12 @@ def start(ranks: Ranks, device: torch.device) -> None:
         dist.init_process_group(backend, rank=ranks.rank, world_size=ranks.world_size, timeout=datetime.timedelta(minutes=30))
 
 
-def stop() -> None:
+def stop(together: bool = False) -> None:
+    """Leave the process group; with `together` (a run that went well on every rank) after all
+    ranks got here, so that none tears down its connections while another still uses them."""
     if dist.is_initialized():
+        if together:
+            dist.barrier()
         dist.destroy_process_group()
 
 
