@@ -10,6 +10,7 @@ import json
 import math
 import os
 import sys
+from dataclasses import fields
 from pathlib import Path
 from typing import Any, Callable, NoReturn, Sequence
 
@@ -431,6 +432,7 @@ def resumed_arguments(args: argparse.Namespace, parser: argparse.ArgumentParser)
     for flag in RESUME_FLAGS:
         if getattr(args, flag) != parser.get_default(flag):
             setattr(resumed, flag, getattr(args, flag))
+    complete_training_defaults(resumed)
     check_combination(resumed.extractor, resumed.processor, resumed.classifier, resumed.losses, resumed.miner, resumed.dataset)
     try:
         resumed.hyper_parameters = restore_settings(resumed, resumed.hyper_parameters)
@@ -481,7 +483,7 @@ def adopt_checkpoint(args: argparse.Namespace, saved: dict) -> None:
         for flag in SCORING_FLAGS:
             if getattr(args, flag) is None:
                 setattr(args, flag, saved.get(flag))
-        args.precision = args.precision or TrainingSettings.precision
+        complete_training_defaults(args)
         args.losses = list(saved["losses"])
         args.augmentations = list(saved["hyper_parameters"].get("augmentation", {}))
         args.dataset = args.dataset or saved.get("dataset", DEFAULT_DATASET)
@@ -501,6 +503,14 @@ def adopt_checkpoint(args: argparse.Namespace, saved: dict) -> None:
             f"--score_folder: the checkpoint's --classifier {args.classifier} needs a bona fide reference for each "
             "trial, which a folder of recordings does not have"
         )
+
+
+def complete_training_defaults(args: argparse.Namespace) -> None:
+    """The training settings that arguments recorded by an older version lack (None) take their
+    defaults, which are what that version did."""
+    for field in fields(TrainingSettings):
+        if getattr(args, field.name, None) is None:
+            setattr(args, field.name, field.default)
 
 
 def recorded_arguments(args: argparse.Namespace) -> dict[str, Any]:

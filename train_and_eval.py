@@ -9,6 +9,7 @@ parse -> build -> fit -> evaluate -> report; see `--help` and `--list`.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import time
@@ -38,6 +39,8 @@ from training.distributed import Ranks, environment_ranks
 from training.feature_cache import FeatureCache
 from training.scoring import TrainingDiverged
 from training.trainer import FitResult, Trainer, TrainingSettings, seed_everything
+
+RESUME_STATE = {"optimizer", "schedule", "scaler", "selection", "random", "skipped"}  # what last.pt holds to resume
 
 
 def resolve_device(name: str, ranks: Ranks) -> torch.device:
@@ -134,7 +137,9 @@ def run(
     log = RunLog(setup_logger(run_dir) if ranks.is_main else None)
     arguments = recorded_arguments(args)
     config = {"arguments": arguments}
-    if ranks.is_main and args.resume is None:
+    if args.resume is not None:  # the run's own config.json stays as its first start wrote it
+        config = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+    elif ranks.is_main:
         config = write_config(run_dir, arguments)
     seed_everything(args.seed)
     model, loss = build_model(args)
@@ -176,7 +181,7 @@ def run(
     for split, ids in skipped.items():
         log.info(f"{split}: {len(ids)} bad audio files skipped: {' '.join(ids)}")
     summary: dict[str, Any] = {"best_epoch": fitted.best_epoch}
-    if args.average is not None:
+    if (args.average is not None) if checkpoint is None else "averaged_epochs" in checkpoint:
         summary["averaged_epochs"] = fitted.epochs
     if checkpoint is None and fitted.last_epoch < args.num_epochs:
         summary["stopped_after_epoch"] = fitted.last_epoch
@@ -243,6 +248,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         directory, resumable = on_rank_zero(lambda: open_run_dir(args), ranks)
         run_dir = Path(directory)
         resume = load_checkpoint(str(run_dir / "checkpoints" / "last.pt"), "--resume") if resumable else None
+        if resume is not None and not RESUME_STATE <= resume.keys():
+            raise UsageError(
+                f"--resume {run_dir}: its last.pt was written by a version without exact resume (no optimizer and "
+                "random-generator state); score its best.pt with --eval_only, or train it anew"
+            )
         row = run(args, run_dir, started, device, ranks, checkpoint, resume)
         distributed.stop(together=True)
     except (UsageError, BadAudioError) as error:
@@ -256,7 +266,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         if ranks.is_main:
-            print(f"train_and_eval.py: interrupted; {interrupted(run_dir, args)}", file=sys.stderr)
+            print(f"train_and_eval.py: interrupted; {interrupted(run_dir, args, ranks)}", file=sys.stderr)
         return 130
     finally:
         distributed.stop()
@@ -267,10 +277,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def interrupted(run_dir: Path | None, args: argparse.Namespace | None) -> str:
+def interrupted(run_dir: Path | None, args: argparse.Namespace | None, ranks: Ranks) -> str:
     """What an interrupted run leaves: a training run resumes; anything else is removed."""
     if run_dir is not None and args is not None and not args.eval_only:
-        return f"continue it with: python train_and_eval.py --resume {run_dir}"
+        launcher = f"torchrun --nproc_per_node {ranks.world_size}" if ranks.distributed else "python"
+        return f"continue it with: {launcher} train_and_eval.py --resume {run_dir}"
     if run_dir is not None and args is not None:
         shutil.rmtree(run_dir, ignore_errors=True)
     return "nothing was kept"

@@ -184,7 +184,9 @@ class SSLExtractor(nn.Module):
 
 def masked_group_norm(x: torch.Tensor, frames: torch.Tensor, norm: nn.GroupNorm) -> torch.Tensor:
     """`norm` (a GroupNorm over channels and time) of x [B, C, T] with each row's statistics taken
-    over its first `frames` [B] frames only, as if it ran on that row alone, unpadded."""
+    over its first `frames` [B] frames only, as if it ran on that row alone, unpadded; in float32,
+    as autocast runs a group norm (the sums of squares would overflow in float16)."""
+    x = x.float()
     batch, channels, length = x.shape
     grouped = x.reshape(batch, norm.num_groups, channels // norm.num_groups, length)
     valid = (torch.arange(length, device=x.device) < frames.unsqueeze(1))[:, None, None, :]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated, Optional, Union
+from typing import Annotated, Any, Optional, Union
 
 import torch
 from torch import nn
@@ -75,6 +75,15 @@ class BaseLoss(nn.Module):
             logits, embedding = output
             return logits if self.loss_type == "logits" else embedding
         return output
+
+    def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True, assign: bool = False) -> Any:
+        """As nn.Module's; a state saved before a part of the loss kept extra state (CrossBatchMemory's
+        queue position) loads with that part's extra state as it is now (a fresh loss: the start)."""
+        state_dict = dict(state_dict)
+        for name, module in self.named_modules():
+            if type(module).get_extra_state is not nn.Module.get_extra_state:
+                state_dict.setdefault(f"{name}._extra_state" if name else "_extra_state", module.get_extra_state())
+        return super().load_state_dict(state_dict, strict, assign)
 
     def forward(self, output: ClassifierOutput, labels: torch.Tensor) -> torch.Tensor:
         inputs = self.select(output)

@@ -192,6 +192,13 @@ class CrossBatchMemoryLoss(PMLLoss):
     def pml_loss(cls, embedding_dim: int, parameters: dict[str, Any]) -> nn.Module:
         return cls.pml_class(parameters["memory_loss"].loss, embedding_size=embedding_dim, memory_size=parameters["memory_size"])
 
+    def get_extra_state(self) -> dict[str, Any]:
+        """The memory's write position and whether it has wrapped (PML keeps them outside its buffers)."""
+        return {"queue_idx": int(self.loss.queue_idx), "has_been_filled": bool(self.loss.has_been_filled)}
+
+    def set_extra_state(self, state: dict[str, Any]) -> None:
+        self.loss.queue_idx, self.loss.has_been_filled = int(state["queue_idx"]), bool(state["has_been_filled"])
+
 
 class PMLMiner(nn.Module):
     """A PML miner: (embedding [B, E'], labels [B]) -> the index tuple a PML loss takes.

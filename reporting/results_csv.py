@@ -51,7 +51,7 @@ def has_row(path: Path, run_dir: Path) -> bool:
     if not path.is_file():
         return False
     with open(path, newline="") as file:
-        return any(row.get("run_dir") == str(run_dir) for row in csv.DictReader(file))
+        return any(Path(row.get("run_dir") or "").resolve() == run_dir.resolve() for row in csv.DictReader(file))
 
 
 def append_result(path: Path, row: dict) -> None:

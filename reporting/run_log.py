@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +24,17 @@ class RunLog:
             self.logger.info(message)
 
     def start_wandb(self, args: argparse.Namespace, run_dir: Path, config: dict) -> None:
-        """A Weights & Biases run in <run_dir>/wandb (WANDB_MODE=offline works without an account)."""
+        """A Weights & Biases run in <run_dir>/wandb (WANDB_MODE=offline works without an account);
+        a resumed run continues the W&B run of its first start (its id is kept in <run_dir>/wandb_run_id)."""
         import wandb
 
+        id_file = run_dir / "wandb_run_id"
+        run_id = id_file.read_text().strip() if id_file.is_file() else uuid.uuid4().hex[:8]
+        id_file.write_text(run_id + "\n")
         try:
-            self.wandb_run = wandb.init(project=args.wandb_project, name=run_dir.name, dir=str(run_dir), config=config)
+            self.wandb_run = wandb.init(
+                project=args.wandb_project, name=run_dir.name, dir=str(run_dir), config=config, id=run_id, resume="allow"
+            )
         except Exception as error:  # wandb reports login and network problems with many exception types
             raise UsageError(f"--wandb: Weights & Biases did not start ({error}); run `wandb login` or set WANDB_MODE=offline") from None
 

@@ -9,8 +9,10 @@
 # All runs use --classifier EmbeddingFF, which serves logits and embedding losses alike.
 # With CLUSTER (slurm, pbs or sge) nothing runs here: JOB_DIR receives job.sh, an array job of one
 # task per run (submit it with sbatch, qsub), and tasks/<N>.args, the arguments of task N
-# (NUL-separated, read back as data, never evaluated); every task appends to RESULTS_CSV under its
-# lock. GPUS asks each task for that many GPUs (default 0); JOB_NAME names the job.
+# (NUL-separated, read back as data, never evaluated); task N's run directory is runs/<N> under
+# JOB_DIR, so that a task started again (requeued after pre-emption) resumes its run; every task
+# appends to RESULTS_CSV under its lock. GPUS asks each task for that many GPUs (default 0);
+# JOB_NAME names the job.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-.venv/bin/python}
@@ -41,7 +43,10 @@ fi
 
 tasks=0
 if [ -n "$CLUSTER" ]; then
-    mkdir -p "$JOB_DIR/tasks" "$JOB_DIR/logs"
+    if [ -n "$(ls -A "$JOB_DIR/runs" 2>/dev/null)" ]; then
+        echo "sweep.sh: JOB_DIR=$JOB_DIR holds the runs of an earlier sweep; give another JOB_DIR" >&2; exit 2
+    fi
+    mkdir -p "$JOB_DIR/tasks" "$JOB_DIR/logs" "$JOB_DIR/runs"
     rm -f "$JOB_DIR"/tasks/*.args
 fi
 for loss in "${losses[@]}"; do
@@ -105,8 +110,13 @@ esac
     printf 'cd %q\n' "$repository"
     printf 'PYTHON=%q\n' "$PYTHON"
     printf 'TASKS=%q\n' "$JOB_DIR/tasks"
-    echo "mapfile -d '' -t arguments < \"\$TASKS/$index.args\""
-    echo 'exec "$PYTHON" train_and_eval.py "${arguments[@]}"'
+    printf 'RUNS=%q\n' "$JOB_DIR/runs"
+    echo "TASK=$index"
+    echo 'if [ -f "$RUNS/$TASK/config.json" ]; then  # started before: continue that run'
+    echo '    exec "$PYTHON" train_and_eval.py --resume "$RUNS/$TASK"'
+    echo 'fi'
+    echo 'mapfile -d "" -t arguments < "$TASKS/$TASK.args"'
+    echo 'exec "$PYTHON" train_and_eval.py "${arguments[@]}" --output_dir "$RUNS/$TASK"'
 } > "$job"
 chmod +x "$job"
 echo "wrote $job: an array job of $tasks tasks for $CLUSTER; submit it with $([ "$CLUSTER" = slurm ] && echo sbatch || echo qsub) $job"

@@ -35,10 +35,16 @@ def environment_ranks() -> Ranks:
 
 
 def start(ranks: Ranks, device: torch.device) -> None:
-    """Join the process group (NCCL for CUDA devices, gloo on the CPU) when there are several ranks."""
+    """Join the process group when there are several ranks: gloo on the CPU; on GPUs NCCL for CUDA
+    tensors and gloo for the CPU ones (the bookkeeping sums), with this rank's GPU as its device."""
     if ranks.distributed and not dist.is_initialized():
-        backend = "nccl" if device.type == "cuda" else "gloo"
-        dist.init_process_group(backend, rank=ranks.rank, world_size=ranks.world_size, timeout=datetime.timedelta(minutes=30))
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+        backend = "cpu:gloo,cuda:nccl" if device.type == "cuda" else "gloo"
+        dist.init_process_group(
+            backend, rank=ranks.rank, world_size=ranks.world_size, timeout=datetime.timedelta(minutes=30),
+            device_id=device if device.type == "cuda" else None,
+        )
 
 
 def stop(together: bool = False) -> None:
@@ -79,6 +85,17 @@ def sum_over_ranks(values: list[float]) -> list[float]:
     tensor = torch.tensor(values, dtype=torch.float64)
     dist.all_reduce(tensor)
     return tensor.tolist()
+
+
+def average_gradients(parameters: list[torch.nn.Parameter]) -> None:
+    """Each parameter's gradient averaged over the ranks (a missing one counts as zeros)."""
+    if not active():
+        return
+    for parameter in parameters:
+        if parameter.grad is None:
+            parameter.grad = torch.zeros_like(parameter)
+        dist.all_reduce(parameter.grad)
+        parameter.grad /= dist.get_world_size()
 
 
 def broadcast_module_state(*modules: torch.nn.Module) -> None:

@@ -6,7 +6,7 @@ DataLoader worker and every rank of a distributed run see the same draw.
 from __future__ import annotations
 
 import signal
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 from torch.utils.data import DataLoader, Sampler
@@ -62,7 +62,7 @@ def scoring_batches(lengths: np.ndarray | None, n_utterances: int, batch_size: i
 class BatchList(Sampler):
     """A DataLoader batch sampler over a list of batches, made anew by `make(epoch)` each epoch."""
 
-    def __init__(self, make, epoch: int = 0) -> None:
+    def __init__(self, make: Callable[[int], list[np.ndarray]], epoch: int = 0) -> None:
         self.make = make
         self.batches = make(epoch)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 from dataclasses import dataclass
 from typing import ContextManager
 
@@ -89,7 +90,7 @@ def score_dataset(
     size; the loss's state, such as a cross-batch memory, is left as it was), else 0."""
     model.eval()
     loss.eval()
-    state = {key: value.clone() for key, value in loss.state_dict().items()} if with_loss else None
+    state = copy.deepcopy(loss.state_dict()) if with_loss else None
     utt_ids, attacks, labels, scores = [], [], [], []
     loss_sum = 0.0
     for batch in tqdm(loader, desc=description, leave=False, dynamic_ncols=True, disable=None):

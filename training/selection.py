@@ -67,13 +67,13 @@ class Selection:
         self.history = [(int(epoch), float(value)) for epoch, value in state["history"]]
 
 
-def average_states(states: list[dict[str, torch.Tensor]], reference: int = -1) -> dict[str, torch.Tensor]:
+def average_states(states: list[dict[str, Any]], reference: int = -1) -> dict[str, Any]:
     """The element-wise mean of the floating-point tensors of `states` (state dicts with the same
-    keys); other tensors (counters, flags) are taken from `states[reference]`."""
+    keys); everything else (counters, flags, extra state) is taken from `states[reference]`."""
     averaged = {}
     for key, value in states[reference].items():
-        if torch.is_floating_point(value):
+        if isinstance(value, torch.Tensor) and torch.is_floating_point(value):
             averaged[key] = torch.stack([state[key].to(torch.float64) for state in states]).mean(dim=0).to(value.dtype)
         else:
-            averaged[key] = value.clone()
+            averaged[key] = value.clone() if isinstance(value, torch.Tensor) else value
     return averaged

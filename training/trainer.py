@@ -199,9 +199,10 @@ class Trainer:
                 network, loader(train, batches, settings.num_workers), optimizer, schedule, scaler, caches.get("train"), f"epoch {epoch}"
             )
             dev_values = self.validate(dev, caches.get("dev"))
+            learning_rate = schedule.learning_rates[0]  # the epoch's own, before a plateau cut
             improved = selection.update(epoch, dev_values[settings.select])
             schedule.end_epoch(improved)
-            self.report_epoch(epoch, losses, padding, dev_values, schedule)
+            self.report_epoch(epoch, losses, padding, dev_values, learning_rate)
             self.save_epoch(checkpoint_dir, epoch, improved, dev_values, arguments, state)
             last_epoch = epoch
             if selection.should_stop():
@@ -219,9 +220,11 @@ class Trainer:
         cache: FeatureCache | None = None,
         description: str = "train",
     ) -> tuple[dict[str, float], float]:
-        """One pass over `batches`, one optimizer step per grad_accumulation batches (and at the end);
-        returns the mean training losses ("Total" and each named term, over every rank) and the share
-        of padding samples in the batches. Raises TrainingDiverged when the loss stops being finite."""
+        """One pass over `batches`, one optimizer step per grad_accumulation batches (and one for the
+        batches left at the end); returns the mean training losses ("Total" and each named term, over
+        every rank) and the share of padding samples in the batches. A batch whose audio was all
+        skipped as bad is left out (on every rank, under torchrun, when one rank's is). Raises
+        TrainingDiverged when the loss stops being finite."""
         settings = self.settings
         self.model.train()
         self.loss.train()
@@ -232,7 +235,7 @@ class Trainer:
         progress = tqdm(batches, desc=description, leave=False, dynamic_ncols=True, disable=None if self.ranks.is_main else True)
         for index, batch in enumerate(progress):
             skipped.update(batch.skipped)
-            if not batch.utt_ids:
+            if distributed.sum_over_ranks([float(not batch.utt_ids)])[0] > 0:
                 continue
             batch.to(self.device)
             padded += batch.wave.numel() - int(batch.lengths.sum())
@@ -246,14 +249,14 @@ class Trainer:
                 self.check_finite(value, counted + 1, description)
                 scaler.scale(value / settings.grad_accumulation).backward()
             if step_now:
-                self.optimizer_step(optimizer, schedule, scaler)
+                self.optimizer_step(optimizer, schedule, scaler, pending)
                 pending = 0
             counted += 1
             for name, term in {"Total": value, **self.loss.last_terms}.items():
                 totals[name] = totals.get(name, 0.0) + term.item()
             progress.set_postfix(loss=f"{totals['Total'] / counted:.4f}")
-        if pending:  # the last batches were skipped as bad audio: step with what they left
-            self.optimizer_step(optimizer, schedule, scaler)
+        if pending:  # the last batches were skipped as bad audio: step with what the others left
+            self.optimizer_step(optimizer, schedule, scaler, pending, synchronised=False)
         names = sorted(totals)
         summed = distributed.sum_over_ranks([*(totals[name] for name in names), counted, padded, samples])
         counted_all, padded_all, samples_all = summed[-3:]
@@ -270,12 +273,29 @@ class Trainer:
                 f"the training loss became {value.item()} at batch {batch} ({description}); lower --lr or change the loss parameters"
             )
 
-    def optimizer_step(self, optimizer: torch.optim.Optimizer, schedule: LearningRateSchedule, scaler: torch.amp.GradScaler) -> None:
-        """The schedule's learning rates, gradients clipped to grad_clip (after unscaling), a step."""
+    def optimizer_step(
+        self,
+        optimizer: torch.optim.Optimizer,
+        schedule: LearningRateSchedule,
+        scaler: torch.amp.GradScaler,
+        batches: int,
+        synchronised: bool = True,
+    ) -> None:
+        """A step on the gradients of `batches` batches (their mean: fewer than grad_accumulation
+        at the end of an epoch are scaled up to it; averaged over the ranks here when the last
+        backward pass did not synchronise them), at the schedule's learning rates, clipped to
+        grad_clip after unscaling."""
+        trainable = [p for p in self.step_module.parameters() if p.requires_grad]
+        if not synchronised:
+            distributed.average_gradients(trainable)
+        if batches < self.settings.grad_accumulation:
+            for parameter in trainable:
+                if parameter.grad is not None:
+                    parameter.grad.mul_(self.settings.grad_accumulation / batches)
         schedule.before_step()
         if self.settings.grad_clip is not None:
             scaler.unscale_(optimizer)
-            torch.nn.utils.clip_grad_norm_([p for p in self.step_module.parameters() if p.requires_grad], self.settings.grad_clip)
+            torch.nn.utils.clip_grad_norm_(trainable, self.settings.grad_clip)
         scaler.step(optimizer)
         scaler.update()
         optimizer.zero_grad(set_to_none=True)
@@ -291,10 +311,7 @@ class Trainer:
             values["dev_loss"] = dev_loss
         return values
 
-    def report_epoch(
-        self, epoch: int, losses: dict[str, float], padding: float, dev_values: dict[str, float], schedule: LearningRateSchedule
-    ) -> None:
-        learning_rate = schedule.learning_rates[0]
+    def report_epoch(self, epoch: int, losses: dict[str, float], padding: float, dev_values: dict[str, float], learning_rate: float) -> None:
         parts = [f"Loss/{name} {value:.4f}" for name, value in losses.items()]
         parts += [f"lr {learning_rate:.3g}", f"padding {100 * padding:.1f}%", f"dev EER {100 * dev_values['dev_eer']:.2f}%"]
         parts += [f"{name.replace('_', ' ')} {value:.4f}" for name, value in dev_values.items() if name != "dev_eer"]
@@ -378,6 +395,12 @@ class Trainer:
                 best = load_checkpoint(str(checkpoint_dir / "best.pt"))
                 model, loss = best["model"], best["loss"]
             else:
+                missing = [epoch for epoch in kept if not (checkpoint_dir / f"epoch_{epoch}.pt").is_file()]
+                if missing:
+                    raise UsageError(
+                        f"{checkpoint_dir}: the checkpoints of epochs {', '.join(map(str, missing))} are gone, so the "
+                        f"average of epochs {', '.join(map(str, kept))} ({self.settings.average}) cannot be made"
+                    )
                 states = [load_checkpoint(str(checkpoint_dir / f"epoch_{epoch}.pt")) for epoch in kept]
                 reference = kept.index(selection.best_epoch) if selection.average[0] == "best" else -1
                 model = average_states([state["model"] for state in states], reference)
@@ -398,8 +421,9 @@ class Trainer:
         if not self.ranks.distributed:
             return
         digest = hashlib.sha256()
-        for tensor in [*self.model.trainable_state_dict().values(), *self.loss.state_dict().values()]:
-            digest.update(tensor.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+        for value in [*self.model.trainable_state_dict().values(), *self.loss.state_dict().values()]:
+            if isinstance(value, torch.Tensor):
+                digest.update(value.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
         digests = distributed.gather_objects(digest.hexdigest())
         if len(set(digests)) != 1:
             raise RuntimeError(f"the ranks hold different parameters after training: {digests}")

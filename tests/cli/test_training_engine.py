@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 
 from train_and_eval import main
 
@@ -87,16 +88,33 @@ def test_ctrl_c_stops_with_one_line_that_says_how_to_resume(uninterrupted, data_
     assert outputs(run_dir) == uninterrupted
 
 
-def test_resume_keeps_the_run_own_arguments_and_refuses_a_finished_run(data_root, tmp_path, capsys):
-    run_dir = tmp_path / "run"
-    assert run_in_process(["--limit", "60", "-ep", "1"], data_root, run_dir, tmp_path / "results.csv") == 0
+def test_resume_keeps_the_run_own_arguments_and_refuses_a_finished_run(data_root, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert run_in_process(["--limit", "60", "-ep", "1"], data_root, Path("run"), Path("results.csv")) == 0
     capsys.readouterr()
-    assert main(["--resume", str(run_dir), "--lr", "0.1"]) == 2
+    assert main(["--resume", "run", "--lr", "0.1"]) == 2
     assert "--lr: a resumed run keeps its own arguments" in capsys.readouterr().err
-    assert main(["--resume", str(run_dir)]) == 2
-    assert "the run has finished" in capsys.readouterr().err
+    for spelling in ("run", str(tmp_path / "run"), "./run/"):
+        assert main(["--resume", spelling]) == 2
+        assert "the run has finished" in capsys.readouterr().err
     assert main(["--resume", str(tmp_path)]) == 2
     assert "is not a run directory" in capsys.readouterr().err
+
+
+def test_a_run_from_before_exact_resume_is_refused_in_one_line(data_root, tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    assert run_in_process(["--limit", "60", "-ep", "1"], data_root, run_dir, tmp_path / "results.csv") == 0
+    (tmp_path / "results.csv").unlink()
+    config = json.loads((run_dir / "config.json").read_text())
+    for flag in ("optimizer", "scheduler", "warmup_epochs", "momentum", "precision", "select", "bucket", "crop"):
+        del config["arguments"][flag]  # the flags an older version did not record
+    (run_dir / "config.json").write_text(json.dumps(config))
+    last = torch.load(run_dir / "checkpoints" / "last.pt", weights_only=True)
+    torch.save({key: last[key] for key in ("epoch", "dev_eer", "model", "loss", "optimizer", "arguments")}, run_dir / "checkpoints" / "last.pt")
+    capsys.readouterr()
+    assert main(["--resume", str(run_dir)]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "without exact resume" in error and "Traceback" not in error
 
 
 def test_the_published_recipe_flags_run_end_to_end(data_root, tmp_path, capsys):
@@ -120,3 +138,7 @@ def test_the_published_recipe_flags_run_end_to_end(data_root, tmp_path, capsys):
     eval_only = ["--eval_only", "--checkpoint", str(run_dir / "checkpoints" / "average.pt"), "--limit", "40"]
     assert run_in_process(eval_only, data_root, tmp_path / "again", tmp_path / "results.csv") == 0
     assert (tmp_path / "again" / "scores" / "eval.txt").read_text() == (run_dir / "scores" / "eval.txt").read_text()
+    assert json.loads((tmp_path / "again" / "metrics.json").read_text())["averaged_epochs"] == [1, 2, 3, 4, 5]
+    best_only = ["--eval_only", "--checkpoint", str(run_dir / "checkpoints" / "best.pt"), "--limit", "40"]
+    assert run_in_process(best_only, data_root, tmp_path / "best", tmp_path / "results.csv") == 0
+    assert "averaged_epochs" not in json.loads((tmp_path / "best" / "metrics.json").read_text())

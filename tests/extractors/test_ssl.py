@@ -156,3 +156,14 @@ def test_masked_group_norm_is_the_group_norm_of_each_row_alone(groups):
     out = masked_group_norm(x, frames, norm)
     for row, count in enumerate(frames.tolist()):
         torch.testing.assert_close(out[row, :, :count], norm(x[row : row + 1, :, :count])[0], atol=1e-6, rtol=1e-5)
+
+
+def test_masked_group_norm_stays_finite_for_half_precision_inputs():
+    from extractors.ssl import masked_group_norm
+
+    norm = torch.nn.GroupNorm(4, 4)
+    x = 300 * torch.randn(2, 4, 12800)  # squares of long float16 rows would overflow
+    out = masked_group_norm(x.half(), torch.tensor([12800, 9000]), norm)
+    assert out.dtype == torch.float32 and torch.isfinite(out).all()
+    torch.testing.assert_close(out[0], norm(x[:1].half().float())[0], atol=1e-4, rtol=1e-4)
+

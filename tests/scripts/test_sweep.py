@@ -65,17 +65,27 @@ def test_a_cluster_sweep_writes_one_array_task_per_run(tmp_path, data_root, clus
     assert not (tmp_path / "sweep.csv").exists()  # nothing ran
 
 
-def test_an_array_task_runs_its_own_command(tmp_path, data_root):
+def test_an_array_task_runs_its_own_command_and_resumes_when_started_again(tmp_path, data_root):
     job_dir = tmp_path / "job"
-    arguments = ["--limit", "60", "-ep", "1", "--runs_dir", str(tmp_path / "runs"), "--run_name", "a b;$(touch pwned)"]
+    arguments = ["--limit", "60", "-ep", "1", "--wandb_project", "a b;$(touch pwned)"]
     assert sweep(tmp_path, data_root, arguments, CLUSTER="slurm", JOB_DIR=str(job_dir)).returncode == 0
     environment = {**os.environ, "SLURM_ARRAY_TASK_ID": "2", "CA_MHFA_DATA_ROOT": str(data_root)}
-    done = subprocess.run(["bash", str(job_dir / "job.sh")], cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=300)
+
+    def task() -> subprocess.CompletedProcess:
+        return subprocess.run(["bash", str(job_dir / "job.sh")], cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=300)
+
+    done = task()
     assert done.returncode == 0, done.stderr
     with open(tmp_path / "sweep.csv", newline="") as file:
         (row,) = list(csv.DictReader(file))
-    assert row["loss_parameters"].startswith("margin=0.2") and row["run_dir"].endswith("a b;$(touch pwned)")
+    assert row["loss_parameters"].startswith("margin=0.2") and row["run_dir"] == str(job_dir / "runs" / "2")
     assert not any(tmp_path.rglob("pwned")) and not (REPOSITORY / "pwned").exists()
+    (tmp_path / "sweep.csv").write_text((tmp_path / "sweep.csv").read_text().splitlines()[0] + "\n")  # as if pre-empted
+    again = task()
+    assert again.returncode == 0, again.stderr
+    assert "resumed after epoch 1" in (job_dir / "runs" / "2" / "train.log").read_text()
+    assert len((tmp_path / "sweep.csv").read_text().splitlines()) == 2
+    assert sweep(tmp_path, data_root, [], CLUSTER="slurm", JOB_DIR=str(job_dir)).returncode == 2  # its runs are kept
 
 
 @pytest.mark.parametrize("variables", [{"CLUSTER": "lsf"}, {"CLUSTER": "slurm", "GPUS": "two"}, {"CLUSTER": "slurm", "JOB_NAME": "x\n#SBATCH --x"}])

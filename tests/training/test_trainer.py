@@ -215,3 +215,54 @@ def test_a_resumed_fit_ends_exactly_where_an_uninterrupted_one_does(tmp_path):
     assert fitted.epochs == [3, 4]
     for key, value in parameters(uninterrupted).items():
         torch.testing.assert_close(parameters(resumed)[key], value, rtol=0, atol=0)
+
+
+def embedding_trainer(log: ListLog | None = None, **settings) -> Trainer:
+    """EmbeddingFF with CrossBatchMemory: a loss whose memory state must survive a resume."""
+    from classifiers.feedforward import EmbeddingFF
+    from model import build_loss
+
+    seed_everything(0)
+    model = Countermeasure(LFCC(), MeanPooling(1, 60), EmbeddingFF(60, 2, hidden_dim=8))
+    loss = build_loss("CrossBatchMemory", {"CrossBatchMemory": {"memory_size": 24}}, 8)
+    options = {"batch_size": 8, "lr": 1e-2, **settings}
+    return Trainer(model, loss, TrainingSettings(**options), torch.device("cpu"), log or ListLog())
+
+
+def test_a_loss_with_a_memory_resumes_exactly_and_its_dev_loss_leaves_it_alone(tmp_path):
+    uninterrupted = embedding_trainer(num_epochs=3)
+    fit(uninterrupted, tmp_path / "uninterrupted")
+    by_dev_loss = embedding_trainer(num_epochs=3, select="dev_loss")
+    fit(by_dev_loss, tmp_path / "dev_loss")
+    interrupted = embedding_trainer(num_epochs=3)
+    with pytest.raises(KeyboardInterrupt):
+        interrupted.fit(StopsAtEpoch(32, 0), ToneDataset(16, 1), tmp_path / "interrupted", {})
+    resumed = embedding_trainer(num_epochs=3)
+    fit(resumed, tmp_path / "interrupted", resume=load_checkpoint(str(tmp_path / "interrupted" / "last.pt")))
+    final = {name: load_checkpoint(str(tmp_path / name / "last.pt")) for name in ("uninterrupted", "dev_loss", "interrupted")}
+    for name in ("dev_loss", "interrupted"):
+        assert final[name]["loss"]["_extra_state"] == final["uninterrupted"]["loss"]["_extra_state"]
+        for part in ("model", "loss"):
+            for key, value in final["uninterrupted"][part].items():
+                if isinstance(value, torch.Tensor):
+                    torch.testing.assert_close(final[name][part][key], value, rtol=0, atol=0)
+
+
+def test_the_logged_rate_is_the_one_the_epoch_trained_at(tmp_path):
+    log = ListLog()
+    fit(tiny_trainer(log, num_epochs=4, scheduler="plateau", plateau_patience=1, decay_factor=0.5, lr=1e-6), tmp_path / "checkpoints")
+    rates, eers = [values["lr"] for _, values in log.values], [values["dev/eer"] for _, values in log.values]
+    expected, factor, best = [], 1.0, math.inf
+    for eer in eers:  # patience 1: every epoch without a new best halves the rate of the next
+        expected.append(1e-6 * factor)
+        factor, best = (factor, eer) if eer < best else (factor * 0.5, best)
+    assert rates == pytest.approx(expected)
+
+
+def test_the_last_partial_accumulation_step_averages_the_batches_it_has(tmp_path):
+    whole = tiny_trainer(num_epochs=1, batch_size=8, bucket=False, optimizer="sgd", momentum=0.0)
+    fit(whole, tmp_path / "whole", train_size=8)
+    partial = tiny_trainer(num_epochs=1, batch_size=4, grad_accumulation=4, bucket=False, optimizer="sgd", momentum=0.0)
+    fit(partial, tmp_path / "partial", train_size=8)  # two batches of four, one step of the four it could take
+    for key, value in parameters(whole).items():
+        torch.testing.assert_close(parameters(partial)[key], value, rtol=1e-5, atol=1e-7)
