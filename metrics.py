@@ -337,11 +337,14 @@ def compute_min_tdcf(
 def _read_fields(caller: str, path: Path) -> list[tuple[int, str, list[str]]]:
     """(line number, line, whitespace-separated fields) of each line that is neither blank nor a # comment."""
     rows = []
-    with open(path, encoding="utf-8") as file:
-        for number, line in enumerate(file, start=1):
-            text = line.strip()
-            if text and not text.startswith("#"):
-                rows.append((number, text, text.split()))
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise ValueError(f"{caller}: {path} is not UTF-8 text") from None
+    for number, line in enumerate(lines, start=1):
+        text = line.strip()
+        if text and not text.startswith("#"):
+            rows.append((number, text, text.split()))
     if not rows:
         raise ValueError(f"{caller}: {path} holds no trials")
     return rows

@@ -9,13 +9,14 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, Callable, NoReturn, Sequence
 
 from common import AUGMENTATIONS, CLASSIFIERS, DATASETS, MINERS, REGISTRIES, check_combination, parse_loss_spec
-from conventions import SAMPLE_RATE, UsageError
+from conventions import N_CLASSES, SAMPLE_RATE, UsageError
 from datasets.base import CROPS
 from settings import add_setting_flags, given_setting_flags, resolve_settings, restore_settings, setting_flag_dests
 from training.optimization import OPTIMIZERS, SCHEDULERS
@@ -33,10 +34,13 @@ TRAINING_FLAGS = (
     "grad_clip", "select", "patience", "average",
 )
 # what scoring uses: with --eval_only these come from the checkpoint unless given
-SCORING_FLAGS = ("eval_max_len", "precision")
+SCORING_FLAGS = ("limit", "eval_max_len", "precision")
 # what may change when a run is resumed (it changes no result; --data_root: the corpora moved)
 RESUME_FLAGS = ("resume", "device", "num_workers", "feature_cache_gb", "data_root")
 MIN_MAX_LEN = 0.1  # seconds: every front-end has whole frames in a crop this long
+MAX_SEED = 2**32 - 1  # NumPy's seeds
+MAX_WEIGHT_DECAY = 1.0  # beyond, every weight is driven to 0 within a few steps
+RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+=-]*")
 MAX_MAX_LEN = 600  # seconds: beyond, a number of samples was probably meant
 DEFAULT_EXTRACTOR_LR = 1e-6
 
@@ -145,7 +149,15 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"training-time augmentation, applied in the order given: {', '.join(AUGMENTATIONS)} "
         "(their parameters: see --list; default: none)",
     )
-    data.add_argument("--limit", type=number(int), default=None, metavar="N", help="keep at most N utterances per split (class-stratified), for smoke tests")
+    data.add_argument(
+        "--limit", type=number(int), default=None, metavar="N",
+        help="keep at most N utterances per split (class-stratified), for smoke tests (with --eval_only: the checkpoint's)",
+    )
+    data.add_argument(
+        "--allow_outside_data_root", action="store_true",
+        help="read audio files that a protocol names outside --data_root (absolute paths, or paths whose .. climb out); "
+        "refused by default",
+    )
 
     model = parser.add_argument_group("model")
     model.add_argument("--extractor", default="LFCC", choices=sorted(REGISTRIES["extractor"]), help="front-end (default: LFCC)")
@@ -302,6 +314,23 @@ def add_training_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def check_run_options(args: argparse.Namespace) -> None:
+    """Refuse values any run would choke on: a seed NumPy cannot take, an absurd weight decay, a
+    --limit that cannot keep both classes, an empty --output_dir, a --run_name that is not a plain name."""
+    if args.seed > MAX_SEED:
+        raise UsageError(f"--seed {args.seed} is too large; give a seed from 0 to {MAX_SEED}")
+    if args.weight_decay > MAX_WEIGHT_DECAY:
+        raise UsageError(f"--weight_decay {args.weight_decay:g} is beyond any useful value; give at most {MAX_WEIGHT_DECAY:g}")
+    if args.limit is not None and args.limit < N_CLASSES:
+        raise UsageError(f"--limit {args.limit} cannot keep every class of a split; give at least {N_CLASSES}")
+    if args.output_dir == "":
+        raise UsageError("--output_dir is empty; give the new run directory")
+    if args.run_name is not None and not RUN_NAME.fullmatch(args.run_name):
+        raise UsageError(
+            f"--run_name {args.run_name!r} is not a plain name; use letters, digits and . _ + = - (it becomes a folder name)"
+        )
+
+
 def check_training(args: argparse.Namespace) -> None:
     """Refuse training flags that do not fit together; fill in the defaults that depend on others."""
     defaults = TrainingSettings()
@@ -351,6 +380,8 @@ def loss_weights(args: argparse.Namespace) -> list[float]:
         raise UsageError(f"--loss_weights {args.loss_weights} is not a comma-separated list of numbers") from None
     if len(weights) != len(args.losses):
         raise UsageError(f"--loss_weights gives {len(weights)} weights for the {len(args.losses)} losses of --loss {args.loss}")
+    if not all(math.isfinite(weight) for weight in weights):
+        raise UsageError(f"--loss_weights {args.loss_weights}: every weight must be a finite number")
     if min(weights) < 0 or sum(weights) <= 0:
         raise UsageError(f"--loss_weights {args.loss_weights}: weights must be >= 0 and not all 0")
     return weights
@@ -453,6 +484,7 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if args.list:
         return args
+    check_run_options(args)
     if args.resume is not None:
         return resumed_arguments(args, parser)
     if args.eval_only or args.checkpoint is not None or args.score_folder is not None:
@@ -473,16 +505,20 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def adopt_checkpoint(args: argparse.Namespace, saved: dict) -> None:
+def adopt_checkpoint(args: argparse.Namespace, saved: dict) -> list[str]:
     """Takes the model's and the training's arguments from a checkpoint's `saved` arguments (and its
-    dataset, unless --dataset is given); a flag or setting newer than the checkpoint takes its default."""
+    dataset, unless --dataset is given), and the scoring flags the user did not give, so that the
+    run's own scoring is repeated; a flag or setting newer than the checkpoint takes its default.
+    Returns the scoring flags taken from the checkpoint (with a value)."""
     defaults = build_parser()
+    adopted = []
     try:
         for flag in (*MODEL_FLAGS, *TRAINING_FLAGS):
             setattr(args, flag, saved.get(flag, defaults.get_default(flag)))
         for flag in SCORING_FLAGS:
-            if getattr(args, flag) is None:
-                setattr(args, flag, saved.get(flag))
+            if getattr(args, flag) is None and saved.get(flag) is not None:
+                setattr(args, flag, saved[flag])
+                adopted.append(flag)
         complete_training_defaults(args)
         args.losses = list(saved["losses"])
         args.augmentations = list(saved["hyper_parameters"].get("augmentation", {}))
@@ -503,6 +539,7 @@ def adopt_checkpoint(args: argparse.Namespace, saved: dict) -> None:
             f"--score_folder: the checkpoint's --classifier {args.classifier} needs a bona fide reference for each "
             "trial, which a folder of recordings does not have"
         )
+    return adopted
 
 
 def complete_training_defaults(args: argparse.Namespace) -> None:

@@ -9,7 +9,9 @@ parse -> build -> fit -> evaluate -> report; see `--help` and `--list`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import re
 import shutil
 import sys
 import time
@@ -20,16 +22,17 @@ import torch
 
 from augmentation.compose import Compose
 from common import AUGMENTATIONS, DATASETS
-from conventions import SAMPLE_RATE, SPLITS, UsageError
+from conventions import LABEL_NAMES, SAMPLE_RATE, SPLITS, UsageError
 from datasets.audio import BadAudioError
 from datasets.base import AudioDataset
+from datasets.corpus import FileDataset
 from datasets.folder import FolderDataset
 from evaluation import evaluate
 from model import Countermeasure, build_model
 from parse_arguments import adopt_checkpoint, parse_arguments, recorded_arguments
 from reporting.report import results_table, write_report
 from reporting.results_csv import append_result, check_results_csv, has_row, results_row
-from reporting.run_directory import check_output_dir, create_run_dir, setup_logger, write_config
+from reporting.run_directory import create_run_dir, setup_logger, write_config
 from reporting.run_log import RunLog
 from reporting.score_files import write_folder_scores
 from settings import component_list
@@ -56,9 +59,10 @@ def samples(seconds: float | None) -> int | None:
     return None if seconds is None else round(seconds * SAMPLE_RATE)
 
 
-def load_splits(args: argparse.Namespace, splits_wanted: Sequence[str] = SPLITS) -> dict[str, AudioDataset]:
+def load_splits(args: argparse.Namespace, min_length: int, splits_wanted: Sequence[str] = SPLITS) -> dict[str, AudioDataset]:
     """The splits of --dataset, each capped by --limit; dev and eval scored on their first
-    --eval_max_len seconds when it is given."""
+    --eval_max_len seconds when it is given; a wave shorter than `min_length` samples is bad audio.
+    Audio paths outside --data_root are refused unless --allow_outside_data_root."""
     splits = {}
     for split in splits_wanted:
         try:
@@ -67,11 +71,22 @@ def load_splits(args: argparse.Namespace, splits_wanted: Sequence[str] = SPLITS)
             raise UsageError(
                 f"--dataset {args.dataset}: cannot prepare the {split} split under --data_root {args.data_root}: {error}"
             ) from None
+        outside = dataset.sources_outside(Path(args.data_root)) if isinstance(dataset, FileDataset) else []
+        if outside and not args.allow_outside_data_root:
+            raise UsageError(
+                f"the {split} split of {args.dataset} names {len(outside)} audio file(s) outside --data_root {args.data_root} "
+                f"(the first: {outside[0]}); move them in, or pass --allow_outside_data_root if that is meant"
+            )
         dataset.on_bad_audio = args.on_bad_audio
+        dataset.min_length = min_length
         if args.limit is not None:
             dataset.limit(args.limit, args.seed)
-        if len(set(dataset.labels.tolist())) < 2:
-            raise UsageError(f"the {split} split of {args.dataset} has only one class; raise --limit")
+        classes = set(dataset.labels.tolist())
+        if not classes:
+            raise UsageError(f"the {split} split of {args.dataset} holds no utterance; check its protocol under --data_root {args.data_root}")
+        if len(classes) < 2:
+            fix = "raise --limit" if args.limit is not None else "a split needs both bona fide and spoof trials; check its protocol"
+            raise UsageError(f"the {split} split of {args.dataset} holds only {LABEL_NAMES[classes.pop()]} utterances; {fix}")
         if split != "train" and args.eval_max_len is not None:
             dataset.configure_scoring(samples(args.eval_max_len))
         splits[split] = dataset
@@ -103,7 +118,12 @@ def feature_caches(args: argparse.Namespace, model: Countermeasure, log: RunLog,
 def score_folder(args: argparse.Namespace, trainer: Trainer, run_dir: Path) -> None:
     """Scores every audio file under --score_folder into scores/folder.txt (`path<TAB>score` lines)."""
     folder = FolderDataset(args.score_folder)
+    if folder.outside_links:
+        trainer.log.info(
+            f"not scored: {len(folder.outside_links)} link(s) to files outside {args.score_folder}: {' '.join(folder.outside_links)}"
+        )
     folder.on_bad_audio = args.on_bad_audio
+    folder.min_length = trainer.model.extractor.min_samples
     if args.eval_max_len is not None:
         folder.configure_scoring(samples(args.eval_max_len))
     table = trainer.score(folder, None, "folder")
@@ -127,12 +147,14 @@ def run(
     ranks: Ranks,
     checkpoint: dict | None = None,
     resume: dict | None = None,
+    adopted: Sequence[str] = (),
 ) -> dict | None:
     """Everything after the checks, inside the run directory; returns the results row (rank 0).
 
-    With a `checkpoint` (--eval_only) the model is restored from it instead of trained; with
-    --score_folder too, the folder is scored and there is no results row (None). With `resume`
-    (the run's last.pt, --resume) training continues after its last completed epoch.
+    With a `checkpoint` (--eval_only) the model is restored from it instead of trained (`adopted`:
+    the scoring flags taken from it, for the log); with --score_folder too, the folder is scored and
+    there is no results row (None). With `resume` (the run's last.pt, --resume) training continues
+    after its last completed epoch.
     """
     log = RunLog(setup_logger(run_dir) if ranks.is_main else None)
     arguments = recorded_arguments(args)
@@ -145,15 +167,19 @@ def run(
     model, loss = build_model(args)
     if checkpoint is not None:
         model.load_trainable_state_dict(checkpoint["model"])
-        loss.load_state_dict(checkpoint["loss"])
-        log.info(f"evaluation only, with {args.checkpoint} (epoch {checkpoint['epoch']})")
+        try:
+            loss.load_state_dict(checkpoint["loss"])
+        except RuntimeError as error:
+            raise UsageError(f"--checkpoint {args.checkpoint}: its loss state does not fit the loss built from its arguments ({one_line(error)})") from None
+        as_run = ", ".join(f"--{flag} {getattr(args, flag)}" for flag in adopted)
+        log.info(f"evaluation only, with {args.checkpoint} (epoch {checkpoint['epoch']})" + (f"; as the run scored: {as_run}" if as_run else ""))
     model.to(device)
     loss.to(device)
     trainer = Trainer(model, loss, TrainingSettings.from_arguments(args), device, log, ranks=ranks)
     if args.score_folder is not None:
         score_folder(args, trainer, run_dir)
         return None
-    splits = load_splits(args, SPLITS if checkpoint is None else ("dev", "eval"))
+    splits = load_splits(args, model.extractor.min_samples, SPLITS if checkpoint is None else ("dev", "eval"))
     log.info(
         f"run {run_dir}: {args.dataset} ({', '.join(f'{s} {len(d)}' for s, d in splits.items())} utterances), "
         f"{args.extractor} -> {args.processor} -> {args.classifier} -> {args.loss}, device {device}"
@@ -192,18 +218,18 @@ def run(
     return results_row(args, run_dir, metrics, fitted.best_epoch, wall_seconds)
 
 
-def open_run_dir(args: argparse.Namespace) -> tuple[str, bool]:
+def open_run_dir(args: argparse.Namespace) -> tuple[list[str], bool]:
     """Rank 0's checks and run directory: a new one, or --resume's (refused when its row is already
-    in the results CSV); returns it and whether it holds a last.pt to resume from."""
+    in the results CSV); returns the folders created for it (the run directory last; --resume's
+    alone when it existed) and whether it holds a last.pt to resume from."""
     results_csv = Path(args.results_csv)
     check_results_csv(results_csv)
     if args.resume is None:
-        check_output_dir(args)
-        return str(create_run_dir(args)), False
+        return [str(folder) for folder in create_run_dir(args)], False
     run_dir = Path(args.resume)
     if has_row(results_csv, run_dir):
         raise UsageError(f"--resume {run_dir}: the run has finished (its row is in {results_csv}); nothing to resume")
-    return str(run_dir), (run_dir / "checkpoints" / "last.pt").is_file()
+    return [str(run_dir)], (run_dir / "checkpoints" / "last.pt").is_file()
 
 
 def on_rank_zero(function: Callable[[], Any], ranks: Ranks) -> Any:
@@ -220,21 +246,25 @@ def on_rank_zero(function: Callable[[], Any], ranks: Ranks) -> Any:
     return outcome[1]
 
 
-def discard_run_dir(run_dir: Path | None, args: argparse.Namespace | None) -> str:
-    """Removes a new run directory left by a mistake, unless training already saved checkpoints
-    there; returns what to add to the error message."""
-    if run_dir is None or args is None or args.resume is not None:
+def discard_run_dir(created: list[str], args: argparse.Namespace | None) -> str:
+    """Removes a new run directory left by a mistake (and the folders made for it, when empty),
+    unless training already saved checkpoints there; returns what to add to the error message."""
+    if not created or args is None or args.resume is not None:
         return ""
+    run_dir = Path(created[-1])
     if any((run_dir / "checkpoints").glob("*.pt")):
         return f" (the checkpoints of the training are kept in {run_dir / 'checkpoints'}: score them with --eval_only)"
     shutil.rmtree(run_dir, ignore_errors=True)
+    for folder in reversed(created[:-1]):
+        with contextlib.suppress(OSError):
+            Path(folder).rmdir()  # only when empty
     return ""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     started = time.time()
     ranks = environment_ranks()
-    args, run_dir, row = None, None, None
+    args, run_dir, row, created = None, None, None, []
     try:
         args = parse_arguments(argv)
         if args.list:
@@ -243,26 +273,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         device = resolve_device(args.device, ranks)
         distributed.start(ranks, device)
         checkpoint = load_checkpoint(args.checkpoint) if args.eval_only else None
-        if checkpoint is not None:
-            adopt_checkpoint(args, checkpoint["arguments"])
-        directory, resumable = on_rank_zero(lambda: open_run_dir(args), ranks)
-        run_dir = Path(directory)
+        adopted = adopt_checkpoint(args, checkpoint["arguments"]) if checkpoint is not None else []
+        created, resumable = on_rank_zero(lambda: open_run_dir(args), ranks)
+        run_dir = Path(created[-1])
         resume = load_checkpoint(str(run_dir / "checkpoints" / "last.pt"), "--resume") if resumable else None
         if resume is not None and not RESUME_STATE <= resume.keys():
             raise UsageError(
                 f"--resume {run_dir}: its last.pt was written by a version without exact resume (no optimizer and "
                 "random-generator state); score its best.pt with --eval_only, or train it anew"
             )
-        row = run(args, run_dir, started, device, ranks, checkpoint, resume)
+        row = run(args, run_dir, started, device, ranks, checkpoint, resume, adopted)
         distributed.stop(together=True)
     except (UsageError, BadAudioError) as error:
         fix = "; fix or remove the file, or pass --on_bad_audio skip" if isinstance(error, BadAudioError) else ""
         if ranks.is_main:
-            print(f"train_and_eval.py: error: {error}{fix}{discard_run_dir(run_dir, args)}", file=sys.stderr)
+            print(f"train_and_eval.py: error: {one_line(error)}{fix}{discard_run_dir(created, args)}", file=sys.stderr)
         return 2
     except TrainingDiverged as error:
         if ranks.is_main:
-            print(f"train_and_eval.py: training diverged: {error} (the log is in {run_dir}; no results row)", file=sys.stderr)
+            print(f"train_and_eval.py: training diverged: {one_line(error)} (the log is in {run_dir}; no results row)", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         if ranks.is_main:
@@ -275,6 +304,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if ranks.is_main:
         print(f"run directory: {run_dir}" + (f"\nresults row appended to {args.results_csv}" if row is not None else ""))
     return 0
+
+
+def one_line(error: BaseException) -> str:
+    """The error's message on one line: raised in a DataLoader worker, the original message comes
+    after the worker's traceback, as `module.Error: message` on its last line."""
+    lines = str(error).strip().splitlines() or [type(error).__name__]
+    if len(lines) > 1 and "Traceback" in str(error):
+        return re.sub(r"^[\w.]+: ", "", lines[-1])
+    return " ".join(line.strip() for line in lines)
 
 
 def interrupted(run_dir: Path | None, args: argparse.Namespace | None, ranks: Ranks) -> str:

@@ -16,13 +16,16 @@ import torchaudio.functional
 
 from conventions import SAMPLE_RATE
 
+MAX_AMPLITUDE = 100.0  # 40 dB over full scale: beyond, a float file holds something else than audio
+
 
 class BadAudioError(Exception):
-    """An audio file that is missing, unreadable or corrupt, empty, or holds non-finite samples.
+    """An audio file that is missing, not a regular file, unreadable or corrupt, empty, too short for
+    the front-end, or holds non-finite or absurdly large samples.
 
     `BadAudioError(path, reason)`; str() is the one line `bad audio file <path>: <reason>`.
-    Built with one argument (as torch rebuilds an exception raised in a DataLoader worker),
-    that argument is the whole message.
+    Built with one argument (as torch rebuilds an exception raised in a DataLoader worker), that
+    argument is the whole message (train_and_eval.one_line keeps its last line).
     """
 
     def __init__(self, path: str | Path, reason: str | None = None) -> None:
@@ -35,7 +38,10 @@ class BadAudioError(Exception):
 
 
 def audio_length(path: str | Path) -> int:
-    """The file's length in samples at SAMPLE_RATE, from its header (no decoding); 0 when unreadable."""
+    """The file's length in samples at SAMPLE_RATE, from its header (no decoding); 0 when unreadable
+    or not a regular file (a FIFO would block)."""
+    if not Path(path).is_file():
+        return 0
     try:
         info = soundfile.info(str(path))
     except Exception:  # noqa: BLE001  (libsndfile's errors, a missing file, a folder: the length is unknown)
@@ -46,8 +52,12 @@ def audio_length(path: str | Path) -> int:
 def read_audio(path: str | Path) -> np.ndarray:
     """The file's samples as float32 [T], mono (channels averaged), at SAMPLE_RATE (resampled)."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise BadAudioError(path, "missing (no such file)")
+    if path.is_dir():
+        raise BadAudioError(path, "is a folder, not an audio file")
+    if not path.is_file():
+        raise BadAudioError(path, "is not a regular file (a FIFO, socket or device), so it is not read")
     try:
         data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
     except Exception as error:  # libsndfile reports every decoding problem as a RuntimeError subclass
@@ -58,6 +68,9 @@ def read_audio(path: str | Path) -> np.ndarray:
     if not np.isfinite(data).all():
         count = int(data.size - np.isfinite(data).sum())
         raise BadAudioError(path, f"{count} non-finite (NaN or infinite) sample values")
+    peak = float(np.abs(data).max())
+    if peak > MAX_AMPLITUDE:
+        raise BadAudioError(path, f"samples reach {peak:.3g}, far beyond full scale (1): not audio as stored")
     wave = data.mean(axis=1, dtype=np.float32) if data.shape[1] > 1 else data[:, 0]
     if rate != SAMPLE_RATE:
         wave = torchaudio.functional.resample(torch.from_numpy(np.ascontiguousarray(wave)), int(rate), SAMPLE_RATE).numpy()

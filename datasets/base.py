@@ -113,6 +113,7 @@ class AudioDataset(Dataset):
     epoch: int = 0
     _lengths: np.ndarray | None = None  # cache of lengths()
     _on_bad_audio: str = "error"
+    min_length: int = 1  # samples: a wave shorter than the front-end's first frame is bad audio
     # the official evaluation, per split: the organisers' ASV scores for the t-DCF, as
     # (score file, ASV protocol or None, key subset or None, t-DCF variant), paths under data_root
     asv_scores: dict[str, AsvScores] = {}
@@ -200,19 +201,16 @@ class AudioDataset(Dataset):
         try:
             wave = self._wave(utterance)
             ref_wave = self._wave(reference) if reference is not None else None
+            if self.preparation is not None:
+                wave, ref_wave = self._prepared(index, wave, ref_wave)
+            for item, waveform in ((utterance, wave), (reference, ref_wave)):
+                if waveform is not None and len(waveform) < self.min_length:
+                    where = item.source if isinstance(item.source, str) else item.utt_id
+                    raise BadAudioError(where, f"{len(waveform)} samples, shorter than the front-end's first frame ({self.min_length})")
         except BadAudioError as error:
             if self.on_bad_audio == "skip":
                 return SkippedItem(utterance.utt_id, str(error), reference is not None)
             raise
-        if self.preparation is not None:
-            config = self.preparation
-            rng = np.random.default_rng([config.seed, self.epoch, int(index)])
-            if config.transform is not None:
-                wave = np.asarray(config.transform(wave, rng), dtype=np.float32)
-            if config.max_len is not None:
-                wave = fit_length(wave, config.max_len, rng, config.crop)
-                if ref_wave is not None:
-                    ref_wave = fit_length(ref_wave, config.max_len, rng, config.crop)
         item = {
             "utt_id": utterance.utt_id,
             "wave": torch.as_tensor(np.ascontiguousarray(wave), dtype=torch.float32),
@@ -224,6 +222,18 @@ class AudioDataset(Dataset):
             item["ref_wave"] = torch.as_tensor(np.ascontiguousarray(ref_wave), dtype=torch.float32)
             item["ref_utt_id"] = reference.utt_id
         return item
+
+    def _prepared(self, index: int, wave: np.ndarray, ref_wave: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+        """The wave transformed and fitted to max_len, and the reference fitted, by the preparation."""
+        config = self.preparation
+        rng = np.random.default_rng([config.seed, self.epoch, int(index)])
+        if config.transform is not None:
+            wave = np.asarray(config.transform(wave, rng), dtype=np.float32)
+        if config.max_len is not None:
+            wave = fit_length(wave, config.max_len, rng, config.crop)
+            if ref_wave is not None:
+                ref_wave = fit_length(ref_wave, config.max_len, rng, config.crop)
+        return wave, ref_wave
 
     @property
     def labels(self) -> np.ndarray:

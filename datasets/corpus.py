@@ -7,6 +7,8 @@ a protocol line that does not parse) is a conventions.UsageError naming the exac
 """
 from __future__ import annotations
 
+import io
+import os
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -45,6 +47,17 @@ def protocol_error(path: Path, line: int, problem: str) -> UsageError:
     return UsageError(f"{path}, line {line}: {problem}")
 
 
+def protocol_text(path: Path) -> io.StringIO:
+    """The text of a protocol file, for reading line by line; a UsageError naming the line of the
+    first byte that is not UTF-8."""
+    data = path.read_bytes()
+    try:
+        return io.StringIO(data.decode("utf-8"), newline="")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise protocol_error(path, line, f"byte {data[error.start]:#04x} is not UTF-8 text; save the file as UTF-8") from None
+
+
 def parse_label(token: str, path: Path, line: int) -> int:
     """BONAFIDE or SPOOF for a label token (see LABELS); a UsageError naming file and line otherwise."""
     label = LABELS.get(token.strip().lower())
@@ -81,7 +94,7 @@ def split_lines(path: Path, n_columns: int | Sequence[int], layout: str) -> Iter
     """(line number, whitespace-separated fields) of every non-blank line; a line with another
     number of fields than `n_columns` (one count, or the allowed counts) is a UsageError."""
     allowed = (n_columns,) if isinstance(n_columns, int) else tuple(n_columns)
-    with open(path, encoding="utf-8") as file:
+    with protocol_text(path) as file:
         for number, text in enumerate(file, start=1):
             fields = text.split()
             if not fields:
@@ -119,3 +132,13 @@ class FileDataset(AudioDataset):
     def length(self, utterance: Utterance) -> int:
         """From the file's header (frames at its rate, converted to SAMPLE_RATE); 0 when unreadable."""
         return audio_length(utterance.source)
+
+    def sources_outside(self, root: Path) -> list[str]:
+        """The audio paths that do not lie inside `root` as written (an absolute path elsewhere, or
+        one whose `..` climb out); links inside `root` are followed wherever they point."""
+        inside = os.path.abspath(root)
+        return [
+            utterance.source
+            for utterance in self.utterances
+            if os.path.commonpath([inside, os.path.abspath(utterance.source)]) != inside
+        ]

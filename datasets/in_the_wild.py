@@ -16,7 +16,7 @@ from pathlib import Path
 from conventions import BONAFIDE
 from datasets.asvspoof import read_asvspoof2019_la
 from datasets.base import PairDataset, Utterance
-from datasets.corpus import FileDataset, check_split, optional, parse_label, protocol_error, require_file
+from datasets.corpus import FileDataset, check_split, optional, parse_label, protocol_error, protocol_text, require_file
 
 FIX = (
     "download release_in_the_wild.zip (https://deepfake-total.com/in_the_wild) and unzip it in --data_root, "
@@ -31,7 +31,7 @@ def read_in_the_wild(data_root: Path) -> tuple[list[Utterance], Path]:
     meta = require_file(Path(data_root) / "release_in_the_wild" / "meta.csv", "In-the-Wild meta.csv", FIX)
     folder = meta.parent
     utterances = []
-    with open(meta, newline="", encoding="utf-8") as file:
+    with protocol_text(meta) as file:
         reader = csv.reader(file)
         header = [name.strip().lower() for name in next(reader, [])]
         missing = [name for name in COLUMNS if name not in header]

@@ -23,7 +23,7 @@ from typing import Iterator
 
 from conventions import BONAFIDE, UsageError
 from datasets.base import PairDataset, Utterance
-from datasets.corpus import FileDataset, check_split, optional, parse_label, protocol_error
+from datasets.corpus import FileDataset, check_split, optional, parse_label, protocol_error, protocol_text
 
 REQUIRED = ("path", "label")
 OPTIONAL = ("speaker", "attack", "utt_id")
@@ -43,7 +43,7 @@ def find_protocol(split: str, data_root: Path) -> Path:
 
 def _rows(protocol: Path) -> Iterator[tuple[int, list[str]]]:
     """(line number, fields) of every line, the header first."""
-    with open(protocol, newline="", encoding="utf-8") as file:
+    with protocol_text(protocol) as file:
         if protocol.suffix == ".csv":
             reader = csv.reader(file)
             for row in reader:

@@ -49,6 +49,7 @@ class SpectralExtractor(nn.Module):
 
     n_layers = 1
     pretrained = False
+    min_samples = N_FFT  # one whole frame
 
     def __init__(self, frame_transform: nn.Module, n_features: int, with_deltas: bool) -> None:
         super().__init__()

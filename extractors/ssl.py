@@ -92,6 +92,7 @@ class SSLExtractor(nn.Module):
             (kernel - 1) * math.prod(stride for _, stride in self.convolutions[:index])
             for index, (kernel, _) in enumerate(self.convolutions)
         )
+        self.min_samples = self.receptive_field  # one whole frame
         self.train(False)
 
     @classmethod

@@ -6,6 +6,7 @@ display, selects no global backend and leaves no open figures behind.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -64,7 +65,7 @@ def plot_det_curve(
     axes.set_ylabel("false rejection rate (bona fide rejected)")
     axes.set_title(title)
     axes.legend(loc="upper right")
-    figure.savefig(path)
+    save_atomically(figure, path)
 
 
 def plot_score_histogram(
@@ -89,4 +90,16 @@ def plot_score_histogram(
     axes.set_ylabel("density")
     axes.set_title(title)
     axes.legend()
-    figure.savefig(path)
+    save_atomically(figure, path)
+
+
+def save_atomically(figure: Figure, path: str | os.PathLike) -> None:
+    """The figure as a PNG at `path`, through a temporary file renamed over it."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.tmp.png")
+    try:
+        figure.savefig(temporary)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+

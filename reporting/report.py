@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from reporting.files import atomic_write_text
 from reporting.plots import plot_det_curve, plot_score_histogram
 from reporting.score_files import write_eer_per_attack, write_scores, write_submission
 from training.scoring import ScoreTable
@@ -24,7 +25,7 @@ def write_report(
         write_submission(run_dir / "scores" / f"eval_submission_{submission_format}.txt", tables["eval"], submission_format)
     for split, values in metrics.items():
         write_eer_per_attack(run_dir / f"eer_per_attack_{split}.csv", values["eer_per_attack"])
-    (run_dir / "metrics.json").write_text(json.dumps({**metrics, **summary}, indent=2) + "\n")
+    atomic_write_text(run_dir / "metrics.json", json.dumps({**metrics, **summary}, indent=2) + "\n")
     evaluation = tables["eval"]
     figures = {"eval/det_curve": run_dir / "det_eval.png", "eval/score_histogram": run_dir / "score_histogram_eval.png"}
     plot_det_curve(figures["eval/det_curve"], evaluation.bonafide_scores, evaluation.spoof_scores, title=run_dir.name)
@@ -32,14 +33,22 @@ def write_report(
     return figures
 
 
+TABLE_COLUMNS = (("EER %", 8, 2), ("minDCF", 9, 4), ("actDCF", 9, 4), ("Cllr", 9, 4), ("accuracy", 10, 4))  # name, width, decimals
+
+
+def table_cell(value: float, width: int, decimals: int) -> str:
+    """`value` right-aligned in `width` characters with `decimals` decimals, or in 3 significant
+    digits with an exponent when it would not fit: columns stay apart whatever the magnitude."""
+    text = f"{value:.{decimals}f}"
+    return f"{text if len(text) < width else f'{value:.3g}':>{width}}"
+
+
 def results_table(metrics: dict[str, dict]) -> str:
     """The metrics of each split as a small text table, EER in %, then eval's EER per attack."""
-    lines = [f"{'':6}{'EER %':>8}{'minDCF':>9}{'actDCF':>9}{'Cllr':>9}{'accuracy':>10}"]
+    lines = [f"{'':6}" + "".join(f"{name:>{width}}" for name, width, _ in TABLE_COLUMNS)]
     for split, values in metrics.items():
-        lines.append(
-            f"{split:6}{100 * values['eer']:8.2f}{values['min_dcf']:9.4f}{values['act_dcf']:9.4f}"
-            f"{values['cllr']:9.4f}{values['accuracy']:10.4f}"
-        )
+        row = (100 * values["eer"], values["min_dcf"], values["act_dcf"], values["cllr"], values["accuracy"])
+        lines.append(f"{split:6}" + "".join(table_cell(value, width, decimals) for value, (_, width, decimals) in zip(row, TABLE_COLUMNS)))
     per_attack = metrics["eval"]["eer_per_attack"]
     lines.append("eval EER % per attack: " + ", ".join(f"{attack} {100 * eer:.2f}" for attack, eer in per_attack.items()))
     lines.extend(f"{split} min t-DCF: {values['min_tdcf']:.4f}" for split, values in metrics.items() if "min_tdcf" in values)

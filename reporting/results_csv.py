@@ -4,10 +4,13 @@ from __future__ import annotations
 import argparse
 import csv
 import fcntl
+import io
+import os
 import time
 from pathlib import Path
 
 from conventions import UsageError
+from reporting.files import check_writable_location
 
 RESULTS_COLUMNS = (
     "time",
@@ -33,16 +36,30 @@ RESULTS_COLUMNS = (
 
 
 def check_results_csv(path: Path) -> None:
-    """Refuse, before any work, a results CSV that cannot take our rows."""
+    """Refuse, before any work, a results CSV that cannot take our rows: a folder, a place that
+    cannot be written, a file that is not UTF-8, has another header, or a row of another width."""
     if path.is_dir():
         raise UsageError(f"--results_csv {path} is a directory; give a file path")
-    if path.exists() and path.stat().st_size > 0:
-        with open(path, newline="") as file:
-            header = next(csv.reader(file), [])
-        if tuple(header) != RESULTS_COLUMNS:
+    if not path.exists():
+        check_writable_location(path, "--results_csv")
+        return
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"--results_csv {path} is not UTF-8 text, as a results CSV is; give a new file or move it away") from None
+    except OSError as error:
+        raise UsageError(f"--results_csv {path} cannot be read ({error.strerror})") from None
+    if not os.access(path, os.W_OK):
+        raise UsageError(f"--results_csv {path} cannot be written; give a file you can write to")
+    rows = list(csv.reader(io.StringIO(text)))
+    if rows and tuple(rows[0]) != RESULTS_COLUMNS:
+        raise UsageError(
+            f"--results_csv {path} has another header (written by another version?); give a new file or move the old one away"
+        )
+    for number, row in enumerate(rows[1:], start=2):
+        if row and len(row) != len(RESULTS_COLUMNS):
             raise UsageError(
-                f"--results_csv {path} has another header (written by another version?); "
-                "give a new file or move the old one away"
+                f"--results_csv {path}, row {number}: {len(row)} fields where {len(RESULTS_COLUMNS)} belong; mend or remove that row"
             )
 
 
@@ -50,21 +67,30 @@ def has_row(path: Path, run_dir: Path) -> bool:
     """Whether the results CSV at `path` holds a row of the run in `run_dir`."""
     if not path.is_file():
         return False
-    with open(path, newline="") as file:
+    with open(path, newline="", encoding="utf-8") as file:
         return any(Path(row.get("run_dir") or "").resolve() == run_dir.resolve() for row in csv.DictReader(file))
 
 
 def append_result(path: Path, row: dict) -> None:
-    """Append one row under an exclusive lock, writing the header first into an empty file."""
+    """Append one whole row under an exclusive lock: the header first when the file is empty (as
+    the lock finds it, so that runs finishing at once write it once), and a line break first when
+    the last line lacks one."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a", newline="") as file:
+    text = io.StringIO()
+    csv.DictWriter(text, fieldnames=RESULTS_COLUMNS, lineterminator="\n").writerow(row)
+    with open(path, "ab+") as file:
         fcntl.flock(file, fcntl.LOCK_EX)
         try:
-            writer = csv.DictWriter(file, fieldnames=RESULTS_COLUMNS)
-            if file.tell() == 0:
-                writer.writeheader()
-            writer.writerow(row)
+            size = file.seek(0, os.SEEK_END)
+            prefix = b""
+            if size == 0:
+                prefix = (",".join(RESULTS_COLUMNS) + "\n").encode()
+            else:
+                file.seek(size - 1)
+                prefix = b"" if file.read(1) == b"\n" else b"\n"
+            file.write(prefix + text.getvalue().encode("utf-8"))
             file.flush()
+            os.fsync(file.fileno())
         finally:
             fcntl.flock(file, fcntl.LOCK_UN)
 

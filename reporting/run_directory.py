@@ -15,6 +15,7 @@ from typing import Any
 from tqdm import tqdm
 
 from conventions import UsageError
+from reporting.files import atomic_write_text, make_directory
 
 PACKAGES = ("torch", "torchaudio", "transformers", "numpy", "scikit-learn", "pytorch-metric-learning", "soundfile")
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -24,26 +25,21 @@ def default_run_name(args: argparse.Namespace) -> str:
     return f"{args.dataset}_{args.extractor}_{args.processor}_{args.classifier}_{args.loss}_seed{args.seed}"
 
 
-def check_output_dir(args: argparse.Namespace) -> None:
-    if args.output_dir is not None and Path(args.output_dir).exists():
-        raise UsageError(f"--output_dir {args.output_dir} already exists; give a new directory or remove it")
-
-
-def create_run_dir(args: argparse.Namespace) -> Path:
-    """The run directory, newly created: --output_dir, or <runs_dir>/<time>_<run name>[_<n>]."""
+def create_run_dir(args: argparse.Namespace) -> list[Path]:
+    """The run directory, newly created at once (no other run can get it): --output_dir, which must
+    not exist, or <runs_dir>/<time>_<run name>[_<n>]; UsageError when it cannot be created. Returns
+    the folders created, the run directory last (what removing a failed run removes)."""
     if args.output_dir is not None:
-        run_dir = Path(args.output_dir)
-        run_dir.mkdir(parents=True)
-        return run_dir
+        return make_directory(Path(args.output_dir), "--output_dir")
     stem = Path(args.runs_dir) / f"{time.strftime('%Y%m%d-%H%M%S')}_{args.run_name or default_run_name(args)}"
     for attempt in range(1000):
         run_dir = stem.with_name(stem.name + (f"_{attempt}" if attempt else ""))
         try:
-            run_dir.mkdir(parents=True)
-            return run_dir
-        except FileExistsError:
-            continue
-    raise UsageError(f"could not create a new run directory next to {stem}")
+            return make_directory(run_dir, "--runs_dir")
+        except UsageError:
+            if not run_dir.exists():
+                raise
+    raise UsageError(f"--runs_dir {args.runs_dir}: could not create a new run directory next to {stem}")
 
 
 def git_state() -> dict:
@@ -69,7 +65,7 @@ def write_config(run_dir: Path, arguments: dict[str, Any]) -> dict:
         except metadata.PackageNotFoundError:
             versions[package] = None
     config = {"arguments": arguments, "command": sys.argv, "versions": versions, **git_state()}
-    (run_dir / "config.json").write_text(json.dumps(config, indent=2, default=str) + "\n")
+    atomic_write_text(run_dir / "config.json", json.dumps(config, indent=2, default=str) + "\n")
     return config
 
 

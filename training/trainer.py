@@ -37,6 +37,9 @@ from training.scoring import ScoreTable, TrainingDiverged, autocast, model_outpu
 from training.selection import Selection, average_states, parse_average
 
 
+DIVERGENCE_GROWTH = 100  # an epoch's mean training loss this many times its first batch's: diverged
+
+
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and torch, so that a CPU run is repeatable."""
     random.seed(seed)
@@ -133,6 +136,8 @@ class Trainer:
         self.model, self.loss, self.settings, self.device, self.log, self.ranks = model, loss, settings, device, log, ranks
         self.skipped = skipped if skipped is not None else {}
         self.step_module = LossOfBatch(model, loss)
+        self.first_loss: float | None = None  # the loss of this process's first batch
+        self.loss_start: float | None = None  # rank 0's, for check_growth
 
     # ----------------------------------------------------------------- the optimizer
 
@@ -198,8 +203,9 @@ class Trainer:
             losses, padding = self.train_one_epoch(
                 network, loader(train, batches, settings.num_workers), optimizer, schedule, scaler, caches.get("train"), f"epoch {epoch}"
             )
-            dev_values = self.validate(dev, caches.get("dev"))
             learning_rate = schedule.learning_rates[0]  # the epoch's own, before a plateau cut
+            self.check_growth(epoch, losses["Total"], learning_rate)
+            dev_values = self.validate(dev, caches.get("dev"))
             improved = selection.update(epoch, dev_values[settings.select])
             schedule.end_epoch(improved)
             self.report_epoch(epoch, losses, padding, dev_values, learning_rate)
@@ -252,6 +258,8 @@ class Trainer:
                 self.optimizer_step(optimizer, schedule, scaler, pending)
                 pending = 0
             counted += 1
+            if self.first_loss is None:
+                self.first_loss = value.item()
             for name, term in {"Total": value, **self.loss.last_terms}.items():
                 totals[name] = totals.get(name, 0.0) + term.item()
             progress.set_postfix(loss=f"{totals['Total'] / counted:.4f}")
@@ -262,6 +270,18 @@ class Trainer:
         counted_all, padded_all, samples_all = summed[-3:]
         means = {name: total / max(counted_all, 1) for name, total in zip(names, summed)}
         return {"Total": means.pop("Total", 0.0), **means}, padded_all / max(samples_all, 1)
+
+    def check_growth(self, epoch: int, mean_loss: float, learning_rate: float) -> None:
+        """TrainingDiverged when an epoch's mean training loss exceeds DIVERGENCE_GROWTH times the
+        loss at the start (the run's first batch, before any step; rank 0's) by more than 1."""
+        if self.loss_start is None:
+            self.loss_start = distributed.broadcast_object(self.first_loss)
+        start = self.loss_start
+        if start is not None and mean_loss > DIVERGENCE_GROWTH * abs(start) and mean_loss - start > 1:
+            raise TrainingDiverged(
+                f"the training loss grew from {start:.4g} at the start to {mean_loss:.4g} in epoch {epoch} (over "
+                f"{DIVERGENCE_GROWTH} times); lower --lr (it is {learning_rate:g}) or clip the gradients (--grad_clip)"
+            )
 
     def check_finite(self, value: torch.Tensor, batch: int, description: str) -> None:
         """TrainingDiverged on every rank when the loss of any rank is not finite."""
@@ -355,6 +375,7 @@ class Trainer:
                 "selection": selection.state_dict(),
                 "random": randoms,
                 "skipped": {split: sorted(ids) for split, ids in self.skipped.items()},
+                "loss_start": self.loss_start,
             },
         )
         for stale in checkpoint_dir.glob("epoch_*.pt"):
@@ -382,6 +403,7 @@ class Trainer:
         scaler.load_state_dict(checkpoint["scaler"])
         selection.load_state_dict(checkpoint["selection"])
         self.skipped = {split: set(ids) for split, ids in checkpoint["skipped"].items()}
+        self.loss_start = checkpoint.get("loss_start")
         restore_random_state(checkpoint["random"][self.ranks.rank])
         self.log.info(f"resumed after epoch {checkpoint['epoch']} of {self.settings.num_epochs}")
         return int(checkpoint["epoch"])

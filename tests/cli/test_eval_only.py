@@ -52,6 +52,35 @@ def test_eval_only_flags_are_checked(arguments, message):
         parse_arguments(arguments)
 
 
+def test_eval_only_scores_what_the_run_scored_unless_told_otherwise(trained, data_root, tmp_path, capsys):
+    """The run trained with --limit 60: without --limit, --eval_only takes it from the checkpoint."""
+    checkpoint = str(trained / "checkpoints" / "best.pt")
+    files = ["--data_root", str(data_root), "--results_csv", str(tmp_path / "results.csv")]
+    assert main(["--eval_only", "--checkpoint", checkpoint, *files, "--output_dir", str(tmp_path / "same")]) == 0, capsys.readouterr().err
+    assert (tmp_path / "same" / "scores" / "eval.txt").read_text() == (trained / "scores" / "eval.txt").read_text()
+    assert "as the run scored: --limit 60" in (tmp_path / "same" / "train.log").read_text()
+    assert main(["--eval_only", "--checkpoint", checkpoint, *files, "--limit", "80", "--output_dir", str(tmp_path / "other")]) == 0
+    assert len((tmp_path / "other" / "scores" / "eval.txt").read_text().splitlines()) == 80
+
+
+def test_score_folder_follows_no_link_out_of_it_and_lists_files_too_short_to_score(trained, tmp_path, capsys):
+    folder, elsewhere = tmp_path / "recordings", tmp_path / "elsewhere"
+    folder.mkdir()
+    elsewhere.mkdir()
+    noise = np.random.default_rng(0).standard_normal(16000).astype(np.float32) * 0.1
+    soundfile.write(folder / "speech.wav", noise, SAMPLE_RATE)
+    soundfile.write(folder / "click.wav", noise[:100], SAMPLE_RATE)
+    soundfile.write(elsewhere / "secret.wav", noise, SAMPLE_RATE)
+    (folder / "link.wav").symlink_to(elsewhere / "secret.wav")
+    checkpoint = ["--eval_only", "--checkpoint", str(trained / "checkpoints" / "best.pt"), "--score_folder", str(folder)]
+    assert main([*checkpoint, "--output_dir", str(tmp_path / "strict")]) == 2
+    assert "click.wav: 100 samples, shorter than the front-end's first frame (512)" in capsys.readouterr().err
+    assert main([*checkpoint, "--on_bad_audio", "skip", "--output_dir", str(tmp_path / "run")]) == 0
+    assert [line.split("\t")[0] for line in (tmp_path / "run" / "scores" / "folder.txt").read_text().splitlines()] == ["speech.wav"]
+    log = (tmp_path / "run" / "train.log").read_text()
+    assert "not scored: 1 link(s) to files outside" in log and "link.wav" in log and "click.wav" in log
+
+
 def test_a_missing_or_foreign_checkpoint_exits_2(tmp_path, capsys):
     assert main(["--eval_only", "--checkpoint", str(tmp_path / "none.pt")]) == 2
     assert "does not exist" in capsys.readouterr().err

@@ -7,7 +7,7 @@ from reporting.run_directory import create_run_dir, write_config
 
 def test_config_records_arguments_versions_and_commit(tmp_path):
     args = parse_arguments(["--seed", "7", "--output_dir", str(tmp_path / "run")])
-    run_dir = create_run_dir(args)
+    run_dir = create_run_dir(args)[-1]
     write_config(run_dir, recorded_arguments(args))
     config = json.loads((run_dir / "config.json").read_text())
     assert config["arguments"]["seed"] == 7 and config["arguments"]["loss"] == "CrossEntropy"
@@ -18,5 +18,5 @@ def test_config_records_arguments_versions_and_commit(tmp_path):
 
 def test_default_run_dirs_never_collide(tmp_path):
     args = parse_arguments(["--runs_dir", str(tmp_path)])
-    first, second = create_run_dir(args), create_run_dir(args)
+    first, second = create_run_dir(args)[-1], create_run_dir(args)[-1]
     assert first != second and first.is_dir() and second.is_dir()

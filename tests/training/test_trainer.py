@@ -266,3 +266,10 @@ def test_the_last_partial_accumulation_step_averages_the_batches_it_has(tmp_path
     fit(partial, tmp_path / "partial", train_size=8)  # two batches of four, one step of the four it could take
     for key, value in parameters(whole).items():
         torch.testing.assert_close(parameters(partial)[key], value, rtol=1e-5, atol=1e-7)
+
+
+def test_a_loss_that_grows_a_hundredfold_stops_training_with_the_fix_named(tmp_path):
+    trainer = tiny_trainer(lr=10.0, num_epochs=2)  # Adam: the loss explodes without becoming inf
+    with pytest.raises(TrainingDiverged, match=r"the training loss grew from [0-9.]+ at the start to .* in epoch 1 \(over 100 times\); lower --lr \(it is 10\)"):
+        fit(trainer, tmp_path / "checkpoints", train_size=64)
+    assert trainer.loss_start == pytest.approx(trainer.first_loss) and 0.3 < trainer.loss_start < 3  # cross-entropy at the start
