@@ -14,7 +14,7 @@ CONFIGURATION = ("dataset", "extractor", "processor", "classifier", "loss", "los
 
 def summarize(path: str) -> str:
     groups: dict[tuple, list[dict]] = defaultdict(list)
-    with open(path, newline="") as file:
+    with open(path, newline="", encoding="utf-8") as file:
         for row in csv.DictReader(file):
             groups[tuple(row[column] for column in CONFIGURATION)].append(row)
     lines = [f"{'loss':24}{'loss parameters':36}{'runs':>5}{'dev EER %':>16}{'eval EER %':>16}{'eval minDCF':>14}"]
@@ -28,7 +28,17 @@ def summarize(path: str) -> str:
     return "\n".join(lines)
 
 
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print("usage: python scripts/summarize_results.py RESULTS_CSV", file=sys.stderr)
+        return 2
+    try:
+        print(summarize(argv[0]))
+    except (OSError, UnicodeDecodeError, KeyError, ValueError, csv.Error) as error:
+        print(f"summarize_results.py: error: {argv[0]} is not a results CSV of this tool ({type(error).__name__}: {error})", file=sys.stderr)
+        return 2
+    return 0
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: python scripts/summarize_results.py RESULTS_CSV")
-    print(summarize(sys.argv[1]))
+    sys.exit(main(sys.argv[1:]))
