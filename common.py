@@ -15,7 +15,7 @@ from augmentation.rawboost import RawBoost
 from augmentation.speed import SpeedPerturbation
 from augmentation.time_mask import TimeMask
 from classifiers.differential import FFConcat, FFDiff, FFDiffAbs, FFDiffQuadratic
-from classifiers.feedforward import FF, EmbeddingFF
+from classifiers.feedforward import FF, EmbeddingFF, LinearHead
 from conventions import ComponentChoice, UsageError, declarations
 from datasets.asvspoof import (
     ASVspoof5Dataset_pair,
@@ -30,6 +30,7 @@ from datasets.asvspoof import (
 from datasets.in_the_wild import InTheWildDataset_pair, InTheWildDataset_single
 from datasets.protocol import ProtocolDataset_pair, ProtocolDataset_single
 from datasets.synthetic import SyntheticDataset, SyntheticDataset_pair
+from extractors.sinc import SincAASIST, SincRawNet2
 from extractors.spectral import LFCC, MFCC, LogSpec
 from extractors.ssl import SSL_EXTRACTORS
 from losses.a_softmax import ASoftmaxLoss
@@ -56,7 +57,14 @@ from processors.mhfa import MHFA, ContextAwareMHFA
 from processors.sls import SLS
 from processors.statistics import AttentiveStatisticsPooling, MeanStdPooling
 
-EXTRACTORS = {"LFCC": LFCC, "MFCC": MFCC, "LogSpec": LogSpec, **SSL_EXTRACTORS}
+EXTRACTORS = {
+    "LFCC": LFCC,
+    "MFCC": MFCC,
+    "LogSpec": LogSpec,
+    "SincAASIST": SincAASIST,
+    "SincRawNet2": SincRawNet2,
+    **SSL_EXTRACTORS,
+}
 PROCESSORS = {
     "Mean": MeanPooling,
     "MeanStd": MeanStdPooling,
@@ -67,6 +75,7 @@ PROCESSORS = {
     "SLS": SLS,
 }
 CLASSIFIERS = {
+    "Linear": LinearHead,
     "FF": FF,
     "EmbeddingFF": EmbeddingFF,
     "FFDiff": FFDiff,

@@ -104,9 +104,10 @@ def configure_training(args: argparse.Namespace, train_split: AudioDataset) -> b
 
 
 def feature_caches(args: argparse.Namespace, model: Countermeasure, log: RunLog, varying_train: bool) -> dict[str, FeatureCache | None]:
-    """A FeatureCache per split when the extractor is frozen and --feature_cache_gb > 0, else None;
-    none for the training split when its waves change from epoch to epoch (`varying_train`)."""
-    if args.feature_cache_gb == 0 or not model.extractor_is_frozen:
+    """A FeatureCache per split when the extractor is frozen, its outputs are worth keeping
+    (`cache_outputs`) and --feature_cache_gb > 0, else None; none for the training split when its
+    waves change from epoch to epoch (`varying_train`)."""
+    if args.feature_cache_gb == 0 or not model.extractor_is_frozen or not model.extractor.cache_outputs:
         return {split: None for split in SPLITS}
     log.info(f"frozen extractor: its outputs are kept in memory (up to {args.feature_cache_gb} GB per split)")
     return {

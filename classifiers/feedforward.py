@@ -1,4 +1,4 @@
-"""Feed-forward heads: `FF` returns logits, `EmbeddingFF` returns (logits, embedding)."""
+"""Feed-forward heads: `Linear` and `FF` return logits, `EmbeddingFF` returns (logits, embedding)."""
 from __future__ import annotations
 
 from typing import Annotated
@@ -17,6 +17,18 @@ def hidden_layer(in_dim: int, hidden_dim: int, dropout: float) -> nn.Sequential:
     return nn.Sequential(
         nn.LayerNorm(in_dim), nn.Linear(in_dim, hidden_dim), nn.LeakyReLU(0.2), nn.Dropout(dropout)
     )
+
+
+class LinearHead(nn.Module):
+    """x [B, E] -> logits [B, C] = W x + b: the output layer of the published reference models
+    (AASIST's out_layer, RawNet2's fc2_gru, ...), whose processors end where this layer starts."""
+
+    def __init__(self, in_dim: int, n_classes: int) -> None:
+        super().__init__()
+        self.linear = nn.Linear(in_dim, n_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(x)
 
 
 class FF(nn.Module):

@@ -50,6 +50,7 @@ class SpectralExtractor(nn.Module):
     n_layers = 1
     pretrained = False
     min_samples = N_FFT  # one whole frame
+    cache_outputs = True  # a frozen extractor's outputs are kept (training/feature_cache.py)
 
     def __init__(self, frame_transform: nn.Module, n_features: int, with_deltas: bool) -> None:
         super().__init__()

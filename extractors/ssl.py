@@ -67,6 +67,7 @@ class SSLExtractor(nn.Module):
     """
 
     pretrained = True
+    cache_outputs = True  # a frozen extractor's outputs are kept (training/feature_cache.py)
     model_id: str
     model_type: str
 

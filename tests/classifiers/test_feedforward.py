@@ -26,3 +26,10 @@ def test_dropout_is_active_only_in_training():
     torch.manual_seed(0)
     first = classifier(x)
     assert not torch.allclose(first, classifier(x))
+
+
+def test_linear_is_one_affine_map_with_in_dim_times_classes_plus_classes_parameters():
+    classifier = CLASSIFIERS["Linear"](in_dim=160, n_classes=2)
+    assert sum(p.numel() for p in classifier.parameters()) == 160 * 2 + 2
+    x = torch.randn(3, 160)
+    torch.testing.assert_close(classifier(x), x @ classifier.linear.weight.T + classifier.linear.bias)
