@@ -52,8 +52,12 @@ from losses.soft_triple import SoftTripleLoss
 from losses.sphereface2 import SphereFace2Loss
 from losses.subcenter_arcface import SubCenterArcFaceLoss
 from processors.aasist import AASIST
+from processors.conformer import TCM, Conformer
+from processors.lcnn import LCNN
 from processors.mean import MeanPooling
 from processors.mhfa import MHFA, ContextAwareMHFA
+from processors.nes2net import Nes2NetX
+from processors.rawnet2 import RawNet2
 from processors.sls import SLS
 from processors.statistics import AttentiveStatisticsPooling, MeanStdPooling
 
@@ -73,6 +77,11 @@ PROCESSORS = {
     "CA-MHFA": ContextAwareMHFA,
     "AASIST": AASIST,
     "SLS": SLS,
+    "RawNet2": RawNet2,
+    "LCNN": LCNN,
+    "Nes2Net-X": Nes2NetX,
+    "Conformer": Conformer,
+    "TCM": TCM,
 }
 CLASSIFIERS = {
     "Linear": LinearHead,
