@@ -8,6 +8,8 @@ file plus one line here.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from augmentation.codec import TelephoneCodec
 from augmentation.mulaw import MuLaw
 from augmentation.noise import AdditiveNoise
@@ -16,7 +18,7 @@ from augmentation.speed import SpeedPerturbation
 from augmentation.time_mask import TimeMask
 from classifiers.differential import FFConcat, FFDiff, FFDiffAbs, FFDiffQuadratic
 from classifiers.feedforward import FF, EmbeddingFF, LinearHead
-from conventions import ComponentChoice, UsageError, declarations
+from conventions import N_CLASSES, ComponentChoice, UsageError, declarations
 from datasets.asvspoof import (
     ASVspoof5Dataset_pair,
     ASVspoof5Dataset_single,
@@ -57,6 +59,7 @@ from processors.lcnn import LCNN
 from processors.mean import MeanPooling
 from processors.mhfa import MHFA, ContextAwareMHFA
 from processors.nes2net import Nes2NetX
+from processors.raw_aasist import RawAASIST, RawAASISTL
 from processors.rawnet2 import RawNet2
 from processors.sls import SLS
 from processors.statistics import AttentiveStatisticsPooling, MeanStdPooling
@@ -77,6 +80,8 @@ PROCESSORS = {
     "CA-MHFA": ContextAwareMHFA,
     "AASIST": AASIST,
     "SLS": SLS,
+    "RawAASIST": RawAASIST,
+    "RawAASIST-L": RawAASISTL,
     "RawNet2": RawNet2,
     "LCNN": LCNN,
     "Nes2Net-X": Nes2NetX,
@@ -139,6 +144,76 @@ DATASETS = {
     "ProtocolDataset_single": ProtocolDataset_single,
     "ProtocolDataset_pair": ProtocolDataset_pair,
 }
+
+
+
+@dataclass(frozen=True)
+class ReferenceModel:
+    """A published countermeasure as its stage choices, every setting at its default.
+
+    `stack` is the layer stack (L, D) of a pretrained extractor, to count the back-end's parameters
+    without its weights; None when the extractor is built from its settings alone.
+    """
+
+    extractor: str
+    processor: str
+    classifier: str
+    reference: str
+    published: str
+    stack: tuple[int, int] | None = None
+
+
+XLSR_300M_STACK = (25, 1024)  # the CNN output and 24 transformer layers of 1024 values
+REFERENCE_MODELS = {
+    "AASIST": ReferenceModel(
+        "SincAASIST", "RawAASIST", "Linear", "Jung et al., ICASSP 2022 (clovaai/aasist)",
+        "ASVspoof 2019 LA eval: 0.83 % EER, min t-DCF 0.0275",
+    ),
+    "AASIST-L": ReferenceModel(
+        "SincAASIST", "RawAASIST-L", "Linear", "Jung et al., ICASSP 2022 (clovaai/aasist)",
+        "ASVspoof 2019 LA eval: 0.99 % EER, min t-DCF 0.0309",
+    ),
+    "RawNet2": ReferenceModel(
+        "SincRawNet2", "RawNet2", "Linear", "Tak et al., ICASSP 2021; the ASVspoof 2021 baseline (asvspoof-challenge/2021)",
+        "the raw-waveform baseline of ASVspoof 2021 LA and DF",
+    ),
+    "LFCC-LCNN": ReferenceModel(
+        "LFCC", "LCNN", "Linear", "Wang and Yamagishi, Interspeech 2021; the ASVspoof 2021 baseline (LCNN-LSTM-sum)",
+        "ASVspoof 2019 LA eval: 1.92-3.10 % EER over six seeds",
+    ),
+    "XLSR-AASIST": ReferenceModel(
+        "XLSR_300M", "AASIST", "Linear", "Tak et al., Odyssey 2022 (TakHemlata/SSL_Anti-spoofing)",
+        "ASVspoof 2021 LA and DF, XLSR-300M fine-tuned", stack=XLSR_300M_STACK,
+    ),
+    "XLSR-Nes2Net-X": ReferenceModel(
+        "XLSR_300M", "Nes2Net-X", "Linear", "Liu et al., IEEE TIFS 2025 (Liu-Tianchi/Nes2Net_ASVspoof_ITW)",
+        "ASVspoof 2021 DF: 1.49-1.65 % EER; In-the-Wild: 5.15-5.52 %", stack=XLSR_300M_STACK,
+    ),
+    "XLSR-Conformer": ReferenceModel(
+        "XLSR_300M", "Conformer", "Linear",
+        "Rosello et al., Interspeech 2023 (ErosRos/conformer-based-classifier-for-anti-spoofing)",
+        "ASVspoof 2021 LA and DF, XLSR-300M fine-tuned", stack=XLSR_300M_STACK,
+    ),
+    "XLSR-TCM": ReferenceModel(
+        "XLSR_300M", "TCM", "Linear", "Truong et al., Interspeech 2024 (ductuantruong/tcm_add)",
+        "ASVspoof 2021 LA: 1.03 % EER, DF: 2.06 %; In-the-Wild: 7.79 %", stack=XLSR_300M_STACK,
+    ),
+}
+
+
+
+def reference_model_parameters(model: ReferenceModel) -> int:
+    """Parameters of a reference model at its default settings: extractor (when built from its settings
+    alone), processor and classifier; for a pretrained extractor, of the back-end on its layer stack."""
+    if model.stack is None:
+        extractor = EXTRACTORS[model.extractor]()
+        n_layers, dim, front_end = extractor.n_layers, extractor.dim, [extractor]
+    else:
+        (n_layers, dim), front_end = model.stack, []
+    processor = PROCESSORS[model.processor](n_layers=n_layers, dim=dim)
+    classifier = CLASSIFIERS[model.classifier](in_dim=processor.out_dim, n_classes=N_CLASSES)
+    return sum(parameter.numel() for module in (*front_end, processor, classifier) for parameter in module.parameters())
+
 
 # the component registries by stage: the stages whose components take settings
 REGISTRIES = {

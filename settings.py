@@ -22,7 +22,15 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from common import DATASETS, LOSS_METADATA, REGISTRIES, component_choices, parameter_metadata
+from common import (
+    DATASETS,
+    LOSS_METADATA,
+    REFERENCE_MODELS,
+    REGISTRIES,
+    component_choices,
+    parameter_metadata,
+    reference_model_parameters,
+)
 from conventions import ComponentChoice, Declaration, UsageError, declarations
 
 MODEL_STAGES = ("extractor", "processor", "classifier")
@@ -302,4 +310,11 @@ def component_list() -> str:
             lines.extend(f"      {describe_setting(setting, values)}" for setting, values in parameter_metadata(component).items())
     lines.append("datasets:")
     lines.extend(f"  {name}  {dataset.__doc__.strip().splitlines()[0]}" for name, dataset in DATASETS.items())
+    lines.append("reference models (every setting at its default; parameters counted on this machine):")
+    for name, model in REFERENCE_MODELS.items():
+        count = f"{reference_model_parameters(model):,} parameters"
+        if model.stack is not None:
+            count += f" after {model.extractor}'s {model.stack[0]} x {model.stack[1]} layer stack"
+        lines.append(f"  {name}  --extractor {model.extractor} --processor {model.processor} --classifier {model.classifier}")
+        lines.append(f"      {count}; {model.reference}; published: {model.published}")
     return "\n".join(lines)

@@ -10,6 +10,7 @@ from torch.nn import functional as F
 
 from conventions import HyperParameter
 from masking import frame_mask
+from processors.selu import selu
 
 POOL = 3  # the (3, 3) max-pool of the paper
 
@@ -59,9 +60,9 @@ class SLS(nn.Module):
         valid = frame_mask(frame_lengths, hidden.shape[2])[:, :, None]  # [B, T', 1]
         hidden = torch.where(valid.unsqueeze(1), hidden, 0.0)
         x = torch.einsum("bltd,bl->btd", hidden, self.layer_weights(hidden, frame_lengths))
-        x = F.selu(self.bn(x.unsqueeze(1))).squeeze(1)
+        x = selu(self.bn(x.unsqueeze(1))).squeeze(1)
         x = F.max_pool2d(torch.where(valid, x, -torch.inf), POOL, ceil_mode=True)  # [B, ⌈T'/3⌉, ⌈D/3⌉]
         pooled_lengths = torch.div(frame_lengths + POOL - 1, POOL, rounding_mode="floor").clamp(min=1)
         pooled_valid = frame_mask(pooled_lengths, x.shape[1])[:, :, None]
         x = torch.where(pooled_valid, x, 0.0).sum(dim=1) / pooled_lengths.to(x.dtype)[:, None]
-        return F.selu(self.fc(x))
+        return selu(self.fc(x))

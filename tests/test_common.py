@@ -3,7 +3,16 @@ import inspect
 
 import pytest
 
-from common import DATASETS, EMBEDDING_COMPATIBLE_CLASSIFIERS, LOSS_METADATA, REGISTRIES, check_combination, parameter_metadata
+from common import (
+    DATASETS,
+    EMBEDDING_COMPATIBLE_CLASSIFIERS,
+    LOSS_METADATA,
+    REFERENCE_MODELS,
+    REGISTRIES,
+    check_combination,
+    parameter_metadata,
+    reference_model_parameters,
+)
 from conventions import ComponentChoice, UsageError, declarations
 
 # constructor arguments that the builder fills from the rest of the model, not settings
@@ -66,3 +75,16 @@ def test_metadata_reads_the_declarations():
 def test_every_dataset_has_a_one_line_description():
     for name, dataset in DATASETS.items():
         assert dataset.__doc__ and dataset.__doc__.strip(), name
+
+
+@pytest.mark.parametrize("name, published", [("AASIST", 297_866), ("AASIST-L", 85_306)])
+def test_aasist_has_its_published_parameter_count(name, published):
+    """clovaai/aasist: 297,866 (AASIST) and 85,306 (AASIST-L) parameters, the output layer included."""
+    assert reference_model_parameters(REFERENCE_MODELS[name]) == published
+
+
+@pytest.mark.parametrize("name", list(REFERENCE_MODELS))
+def test_reference_models_name_registered_components_that_fit_together(name):
+    model = REFERENCE_MODELS[name]
+    check_combination(model.extractor, model.processor, model.classifier, ["CrossEntropy"])
+    assert (model.stack is not None) == REGISTRIES["extractor"][model.extractor].pretrained

@@ -158,3 +158,31 @@ def test_aasist_is_deterministic_in_eval_mode_and_uses_dropout_in_training():
         torch.testing.assert_close(processor(hidden, frame_lengths), processor(hidden, frame_lengths), rtol=0, atol=0)
         processor.train()
         assert not torch.equal(processor(hidden, frame_lengths), processor(hidden, frame_lengths))
+
+
+def test_aasist_state_dict_keeps_the_names_and_shapes_of_existing_checkpoints():
+    """The SSL form shares its layers with RawAASIST (processors/aasist_layers.py); its checkpoints must still load."""
+    processor = AASIST(n_layers=3, dim=DIM)
+    state = processor.state_dict()
+    assert len(state) == 235
+    assert sum(p.numel() for p in processor.parameters()) == 317_384
+    expected = {
+        "project.weight": (128, DIM),
+        "encoder.0.body.0.weight": (32, 1, 2, 3),
+        "encoder.0.shortcut.weight": (32, 1, 1, 3),
+        "encoder.1.pre.0.running_var": (32,),
+        "encoder.2.body.3.weight": (64, 64, 2, 3),
+        "encoder_bn.weight": (64,),
+        "attention.3.weight": (64, 128, 1, 1),
+        "spectral_position": (1, 42, 64),
+        "gat_spectral.attention.att_weight": (1, 64),
+        "gat_temporal.bn.running_mean": (64,),
+        "pool_temporal.proj.weight": (1, 64),
+        "branches.1.master": (1, 1, 64),
+        "branches.0.first.proj_temporal.weight": (64, 64),
+        "branches.0.first.graph.attention.att_weight": (3, 32),
+        "branches.0.first.master_attention.proj_without_att.weight": (32, 64),
+        "branches.1.pool_spectral.proj.weight": (1, 32),
+        "branches.1.second.graph.bn.weight": (32,),
+    }
+    assert {name: tuple(state[name].shape) for name in expected} == expected
