@@ -17,10 +17,8 @@ and the share of padded frames per batch.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import torch
@@ -28,6 +26,7 @@ import transformers
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # scripts run from benchmarks/
 
+from benchmarks.timing import timed  # noqa: E402
 from common import EXTRACTORS  # noqa: E402
 from datasets.base import collate_batch  # noqa: E402
 from datasets.synthetic import SyntheticDataset  # noqa: E402
@@ -39,19 +38,6 @@ FAMILIES = {
     "hubert": ("HuBERT_base", transformers.HubertConfig),
 }
 TINY = {"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 128, "conv_dim": (64,) * 7}
-
-
-def timed(function, repeats: int, device: torch.device) -> float:
-    """Median seconds of `repeats` calls after one warm-up call (waiting for the GPU's work)."""
-    function()
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        function()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
 
 
 def main() -> None:
