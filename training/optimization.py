@@ -110,5 +110,8 @@ class LearningRateSchedule:
 
 
 def parameter_groups(rest: Iterable[torch.nn.Parameter], extractor: list[torch.nn.Parameter], extractor_lr: float | None) -> list[dict]:
-    """The optimizer's groups: `rest` at the optimizer's rate, a fine-tuned extractor at `extractor_lr`."""
+    """The optimizer's groups: `rest` at the optimizer's rate, a fine-tuned extractor at `extractor_lr`;
+    without `extractor_lr` a trainable extractor (learnable sinc filters) is trained at the optimizer's rate."""
+    if extractor_lr is None:
+        return [{"params": [*rest, *extractor]}]
     return [{"params": list(rest)}, *([{"params": extractor, "lr": extractor_lr}] if extractor else [])]

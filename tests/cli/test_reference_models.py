@@ -40,3 +40,19 @@ def test_reference_model_trains_and_evaluates(name, classifier, tiny_ssl_models,
     metrics = json.loads((output_dir / "metrics.json").read_text())
     assert 0 <= metrics["eval"]["eer"] <= 1
     assert (output_dir / "scores" / "eval.txt").read_text().count("\n") == 24
+
+
+def test_learnable_sinc_filters_train_with_the_model_and_are_saved(data_root, tmp_path, capsys):
+    import torch
+
+    from extractors.sinc import SincRawNet2
+
+    output_dir = tmp_path / "run"
+    code = main(
+        ["--extractor", "SincRawNet2", "--learnable_filters", "--processor", "RawNet2", *TINY["RawNet2"], "--classifier",
+         "Linear", "--lr", "10", "--optimizer", "sgd", *SHORT_RUN, "--data_root", str(data_root), "--output_dir",
+         str(output_dir), "--results_csv", str(tmp_path / "results.csv")]
+    )
+    assert code == 0, capsys.readouterr().err
+    saved = torch.load(output_dir / "checkpoints" / "best.pt", weights_only=True)["model"]["extractor.width_logits"]
+    assert not torch.allclose(saved, SincRawNet2(learnable_filters=True).width_logits)

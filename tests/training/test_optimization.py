@@ -69,3 +69,11 @@ def test_constant_is_constant_after_warmup_and_the_state_resumes():
     copy = LearningRateSchedule(optimizer_with_two_groups(lr=0.2), "plateau", 10, 2, decay_factor=0.5, plateau_patience=1)
     copy.load_state_dict(again.state_dict())
     assert rates(copy, 1) == rates(again, 1)
+
+
+def test_a_trainable_extractor_without_its_own_rate_trains_at_the_optimizers_rate():
+    """Learnable sinc filters are not a fine-tuned SSL model: no --extractor_lr, one group."""
+    rest, extractor = [torch.nn.Parameter(torch.zeros(2))], [torch.nn.Parameter(torch.zeros(3))]
+    optimizer = build_optimizer("adam", parameter_groups(rest, extractor, None), 1e-3, 0.0, 0.9, False)
+    assert len(optimizer.param_groups) == 1 and optimizer.param_groups[0]["lr"] == 1e-3
+    assert {id(p) for p in optimizer.param_groups[0]["params"]} == {id(rest[0]), id(extractor[0])}
