@@ -146,7 +146,6 @@ DATASETS = {
 }
 
 
-
 @dataclass(frozen=True)
 class ReferenceModel:
     """A published countermeasure as its stage choices, every setting at its default.
@@ -199,7 +198,6 @@ REFERENCE_MODELS = {
         "ASVspoof 2021 LA: 1.03 % EER, DF: 2.06 %; In-the-Wild: 7.79 %", stack=XLSR_300M_STACK,
     ),
 }
-
 
 
 def reference_model_parameters(model: ReferenceModel) -> int:

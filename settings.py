@@ -310,7 +310,7 @@ def component_list() -> str:
             lines.extend(f"      {describe_setting(setting, values)}" for setting, values in parameter_metadata(component).items())
     lines.append("datasets:")
     lines.extend(f"  {name}  {dataset.__doc__.strip().splitlines()[0]}" for name, dataset in DATASETS.items())
-    lines.append("reference models (every setting at its default; parameters counted on this machine):")
+    lines.append("reference models (every setting at its default; parameters counted from the code):")
     for name, model in REFERENCE_MODELS.items():
         count = f"{reference_model_parameters(model):,} parameters"
         if model.stack is not None:

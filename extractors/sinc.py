@@ -50,9 +50,11 @@ class SincFrontEnd(nn.Module):
     band-pass filters of N taps at every sample where the filter lies wholly inside the utterance,
     T' = T − N + 1 (no padding, no stride), so padding never reaches a valid frame.
 
-    Fixed filters (the published models) have no parameters. With `learnable_filters` the K + 1 band
-    edges (Hz) are trained (kept in [0, sample_rate / 2] and ordered by construction: the edges are
-    the cumulative sum of softplus-positive bandwidths, rescaled to end at the Nyquist frequency).
+    Fixed filters (the published models) have no parameters. With `learnable_filters` the bandwidths
+    are trained as log-scales of the mel bank's (w_k = w_k^mel · exp(θ_k), θ starting at 0, so weight
+    decay pulls towards the published bank and Adam's steps are relative changes); the edges are
+    their cumulative sums rescaled to end at the Nyquist frequency, so they stay ordered in
+    [0, sample_rate / 2].
     """
 
     n_layers = 1
@@ -66,16 +68,16 @@ class SincFrontEnd(nn.Module):
         self.min_samples = self.n_taps  # one whole frame
         edges = mel_band_edges(n_filters)
         if learnable_filters:
-            widths = edges.diff().float()
-            self.width_logits = nn.Parameter(widths + torch.log(-torch.expm1(-widths)))  # softplus⁻¹
+            self.register_buffer("mel_widths", edges.diff().float(), persistent=False)
+            self.log_width_scales = nn.Parameter(torch.zeros(n_filters))
         else:
             self.register_buffer("filters", band_pass_filters(edges, self.n_taps).float().unsqueeze(1), persistent=False)
 
     def current_filters(self) -> torch.Tensor:
         """The filters [K, 1, N] the convolution applies now."""
-        if not hasattr(self, "width_logits"):
+        if not hasattr(self, "log_width_scales"):
             return self.filters
-        widths = F.softplus(self.width_logits)
+        widths = self.mel_widths * self.log_width_scales.exp()
         edges = F.pad(widths.cumsum(0), (1, 0)) * (SAMPLE_RATE / 2 / widths.sum())
         return band_pass_filters(edges, self.n_taps).unsqueeze(1)
 

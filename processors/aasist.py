@@ -72,7 +72,15 @@ class AASIST(AASISTGraphs):
             nn.BatchNorm2d(2 * channels),
             nn.Conv2d(2 * channels, channels, kernel_size=1),
         )
-        self.add_graphs(PROJECTED_DIM // POOL, channels, *GAT_DIMS, POOL_RATIO, POOL_RATIO, POOL_RATIO)
+        self.add_graphs(
+            n_spectral=PROJECTED_DIM // POOL,
+            node_dim=channels,
+            gat_dim=GAT_DIMS[0],
+            heterogeneous_dim=GAT_DIMS[1],
+            spectral_pool_ratio=POOL_RATIO,
+            temporal_pool_ratio=POOL_RATIO,
+            heterogeneous_pool_ratio=POOL_RATIO,
+        )
 
     def forward(self, hidden: torch.Tensor, frame_lengths: torch.Tensor) -> torch.Tensor:
         """hidden [B, L, T', D], frame_lengths [B] -> [B, 160]."""

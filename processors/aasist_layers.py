@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from masking import frame_mask
+from masking import frame_mask, frame_mask_along, masked_mean
 from processors.selu import SELU, selu
 
 GAT_TEMPERATURE = 2.0  # the spectral and the temporal graph attention layers
@@ -178,6 +178,8 @@ class ResidualBlock(nn.Module):
             else nn.Conv2d(in_channels, out_channels, kernel_size=(1, 3), padding=(0, 1))
         )
         self.pool = nn.MaxPool2d((1, time_pool)) if time_pool > 1 else nn.Identity()
+        if conv_reads_input:  # the unused BatchNorm is not trained (nor does DDP wait for its gradient)
+            self.pre.requires_grad_(False)
 
     def forward(self, x: torch.Tensor, valid: torch.Tensor | None = None) -> torch.Tensor:
         first_conv, bn, activation, second_conv = self.body
@@ -218,8 +220,8 @@ def node_summary(nodes: torch.Tensor, counts: torch.Tensor | None = None) -> tup
     """(max |node|, mean node) over the nodes of `nodes [B, N, D]`, or over the first `counts [B]`; both [B, D]."""
     if counts is None:
         return nodes.abs().amax(dim=1), nodes.mean(dim=1)
-    nodes = zero_outside(nodes, frame_mask(counts, nodes.shape[1]).unsqueeze(2))
-    return nodes.abs().amax(dim=1), nodes.sum(dim=1) / counts.unsqueeze(1)
+    valid = frame_mask_along(counts, nodes, 1)
+    return zero_outside(nodes, valid).abs().amax(dim=1), masked_mean(nodes, valid, dim=1)
 
 
 class AASISTGraphs(nn.Module):

@@ -17,16 +17,12 @@ from torch.nn import functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from conventions import HyperParameter, UsageError
-from masking import frame_mask, zero_padding
+from masking import extend_short, frame_mask, frame_mask_along, masked_mean
 from processors.masked_batch_norm import MaskedBatchNorm
 
 POOLS = 4  # 2 × 2 max-pools, each halving time and frequency
-MIN_FRAMES = 2**POOLS  # frames (and frequency bins) that the pools turn into one
-
-
-def time_mask(frame_lengths: torch.Tensor, n_frames: int) -> torch.Tensor:
-    """Bool [B, 1, n_frames, 1]: the valid frames of a [B, C, T, F] map."""
-    return frame_mask(frame_lengths, n_frames)[:, None, :, None]
+MIN_FRAMES = 2**POOLS  # frames that the pools turn into one
+MIN_BINS = 2**POOLS  # frequency bins that the pools turn into one
 
 
 class MaxFeatureMapConv2d(nn.Conv2d):
@@ -41,7 +37,7 @@ class MaxFeatureMapConv2d(nn.Conv2d):
         super().__init__(in_channels, 2 * out_channels, kernel_size, padding=kernel_size // 2)
 
     def forward(self, x: torch.Tensor, frame_lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        x = super().forward(torch.where(time_mask(frame_lengths, x.shape[2]), x, 0.0))
+        x = super().forward(torch.where(frame_mask_along(frame_lengths, x, 2), x, 0.0))
         return x.unflatten(1, (2, -1)).max(dim=1).values, frame_lengths
 
 
@@ -110,8 +106,8 @@ class LCNN(nn.Module):
         ] = 0.7,
     ) -> None:
         super().__init__()
-        if dim < MIN_FRAMES:
-            raise UsageError(f"LCNN needs features of at least {MIN_FRAMES} values per frame (four 2 × 2 pools); got {dim}")
+        if dim < MIN_BINS:
+            raise UsageError(f"LCNN needs features of at least {MIN_BINS} values per frame (four 2 × 2 pools); got {dim}")
         if channels % 2:
             raise UsageError(f"--channels {channels} must be even (the middle LCNN blocks have 3C/2 channels)")
         wide, widest = 3 * channels // 2, 2 * channels
@@ -139,15 +135,13 @@ class LCNN(nn.Module):
             ]
         )
         self.dropout = nn.Dropout(cnn_dropout)
-        self.out_dim = (dim // MIN_FRAMES) * channels
+        self.out_dim = (dim // MIN_BINS) * channels
         self.blstm = nn.LSTM(self.out_dim, self.out_dim // 2, num_layers=2, bidirectional=True, batch_first=True)
 
     def feature_map(self, hidden: torch.Tensor, frame_lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The LCNN's pooled frames [B, T'', E] (T'' = max(T', 16) // 16) and their valid counts
         max(n, 16) // 16 [B]."""
-        x, _ = zero_padding(hidden[:, -1:], frame_lengths)
-        x = F.pad(x, (0, 0, 0, max(MIN_FRAMES - x.shape[2], 0)))  # [B, 1, max(T', 16), D]
-        lengths = frame_lengths.clamp(min=MIN_FRAMES)
+        x, lengths = extend_short(hidden[:, -1:], frame_lengths, MIN_FRAMES)  # [B, 1, max(T', 16), D]
         for layer in self.stack:
             x, lengths = layer(x, lengths)
         x = self.dropout(x)  # [B, C, T'', D // 16]
@@ -158,5 +152,4 @@ class LCNN(nn.Module):
         x, lengths = self.feature_map(hidden, frame_lengths)
         packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
         recurrent, _ = pad_packed_sequence(self.blstm(packed)[0], batch_first=True, total_length=x.shape[1])
-        summed = torch.where(frame_mask(lengths, x.shape[1]).unsqueeze(2), x + recurrent, 0.0)
-        return summed.sum(dim=1) / lengths.unsqueeze(1).to(x.dtype)
+        return masked_mean(x + recurrent, frame_mask_along(lengths, x, 1), dim=1)

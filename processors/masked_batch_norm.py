@@ -13,12 +13,12 @@ class MaskedBatchNorm(nn.BatchNorm1d):
     to 0: `valid [B, T']` marks the valid frames (broadcast over the dimensions after T'), or is None when
     every frame is valid (then it is plain BatchNorm, with its parameter and buffer names).
 
-    In training mode the mean and (biased) variance over the valid positions normalise `x`, and the running
-    statistics move towards them (the running variance takes the unbiased estimate, as torch does;
-    momentum None is the cumulative average); sums are taken in at least float32. In eval mode the
-    running statistics normalise, as in BatchNorm. Unlike torch, a single value per channel is allowed
-    in training mode (its variance is 0, so the output is the BatchNorm bias). Running statistics are
-    always tracked.
+    In training mode the mean and (biased) variance over the valid positions normalise `x` (in float32
+    for half-precision inputs), and the running statistics move towards them (the running variance
+    takes the unbiased estimate, as torch does; momentum None is the cumulative average). In eval mode
+    the running statistics normalise, as in BatchNorm. Unlike torch, a single value per channel is
+    allowed in training mode (its variance is 0, so the output is the BatchNorm bias). Running
+    statistics are always tracked.
     """
 
     def forward(self, x: torch.Tensor, valid: torch.Tensor | None = None) -> torch.Tensor:
@@ -29,17 +29,17 @@ class MaskedBatchNorm(nn.BatchNorm1d):
         mask = valid.reshape(valid.shape[0], 1, valid.shape[1], *([1] * (x.dim() - 3)))
         if not self.training:
             return torch.where(mask, self.normalise(x), 0.0)
-        accumulate = torch.promote_types(x.dtype, torch.float32)
+        precise = x.to(torch.promote_types(x.dtype, torch.float32))  # half-precision inputs: statistics in float32
         reduced, shape = [0, *range(2, x.dim())], (1, -1, *([1] * (x.dim() - 2)))
         count = valid.sum() * math.prod(x.shape[3:])
-        mean = torch.where(mask, x, 0.0).sum(dim=reduced, dtype=accumulate) / count
-        variance = torch.where(mask, x - mean.reshape(shape), 0.0).square().sum(dim=reduced, dtype=accumulate) / count
+        mean = torch.where(mask, precise, 0.0).sum(dim=reduced) / count
+        variance = torch.where(mask, precise - mean.reshape(shape), 0.0).square().sum(dim=reduced) / count
         self.update_running_statistics(mean, variance * count / (count - 1).clamp(min=1))
         scale = torch.rsqrt(variance + self.eps)
         shift = -mean * scale
         if self.affine:
             scale, shift = self.weight * scale, self.weight * shift + self.bias
-        return torch.where(mask, x * scale.reshape(shape).to(x.dtype) + shift.reshape(shape).to(x.dtype), 0.0)
+        return torch.where(mask, precise * scale.reshape(shape) + shift.reshape(shape), 0.0).to(x.dtype)
 
     def normalise(self, x: torch.Tensor) -> torch.Tensor:
         """Plain BatchNorm of x [B, C, ...], any number of dimensions after C."""

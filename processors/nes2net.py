@@ -16,7 +16,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from conventions import HyperParameter, UsageError
-from masking import masked_softmax, weighted_mean_and_std, zero_padding
+from masking import masked_mean, masked_softmax, weighted_mean_and_std, zero_padding
 from processors.layer_weights import LayerWeights
 from processors.masked_batch_norm import MaskedBatchNorm
 
@@ -26,11 +26,8 @@ STD_FLOOR = 1e-10  # the variance floor of the attentive statistics pooling
 
 
 def time_mean(x: torch.Tensor, valid: torch.Tensor | None) -> torch.Tensor:
-    """Mean over the valid frames of `x [B, C, T']`, which is 0 on padding frames: [B, C].
-    `valid [B, T']` (at least one per row), or None when every frame is valid."""
-    if valid is None:
-        return x.mean(dim=2)
-    return x.sum(dim=2) / valid.sum(dim=1, keepdim=True).to(x.dtype)
+    """Mean over the valid frames `valid [B, T']` of `x [B, C, T']` (None: every frame): [B, C]."""
+    return x.mean(dim=2) if valid is None else masked_mean(x, valid.unsqueeze(1), dim=2)
 
 
 class SqueezeExcitation(nn.Module):

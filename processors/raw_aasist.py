@@ -16,8 +16,9 @@ from torch import nn
 from torch.nn import functional as F
 
 from conventions import HyperParameter, UsageError
-from masking import frame_mask, zero_padding
+from masking import extend_short, frame_mask_along
 from processors.aasist_layers import AASISTGraphs, ResidualBlock, zero_outside
+from processors.reference_weights import output_layer_in_our_class_order
 from processors.selu import selu
 
 POOL = 3  # the (3, 3) max-pool after the sinc layer, and the (1, 3) max-pool over time ending each residual block
@@ -59,8 +60,8 @@ class RawAASIST(AASISTGraphs):
     and the checkpoints but gets no gradient, and its running statistics are never updated (the
     reference updates them, and never reads them).
 
-    Length: utterances shorter than MIN_FRAMES (4374 frames, 0.27 s) are padded with zeros to it,
-    as silence, so any T' >= 0 works. Padding frames hold zeros at every convolution's input (so an
+    Length: utterances shorter than MIN_FRAMES (4374 frames: 4502 samples, 0.28 s, with the 129-tap
+    sinc layer) are padded with zeros to it, as silence, so any T' >= 0 works. Padding frames hold zeros at every convolution's input (so an
     utterance's last frames see the same zeros as the convolutions' own padding), the max-pools keep
     only the frames they take wholly from the utterance, the spectral nodes' max over time and the
     temporal graph see only the utterance's nodes, graph pooling keeps only those, and the readout
@@ -96,31 +97,27 @@ class RawAASIST(AASISTGraphs):
         # channels-last weights make the convolutions run channels-last: 1.4x faster on the CPU here
         self.encoder.to(memory_format=torch.channels_last)
         self.add_graphs(
-            dim // POOL,
-            late_channels,
-            gat_dim,
-            heterogeneous_dim,
-            spectral_pool_ratio,
-            temporal_pool_ratio,
-            heterogeneous_pool_ratio,
+            n_spectral=dim // POOL,
+            node_dim=late_channels,
+            gat_dim=gat_dim,
+            heterogeneous_dim=heterogeneous_dim,
+            spectral_pool_ratio=spectral_pool_ratio,
+            temporal_pool_ratio=temporal_pool_ratio,
+            heterogeneous_pool_ratio=heterogeneous_pool_ratio,
         )
 
     def forward(self, hidden: torch.Tensor, frame_lengths: torch.Tensor) -> torch.Tensor:
         """hidden [B, L, T', D], frame_lengths [B] -> [B, out_dim]."""
-        x = hidden[:, -1:]  # [B, 1, T', D]
-        ragged = bool((frame_lengths < x.shape[2]).any())  # else there is nothing to mask
-        if ragged:
-            x, _ = zero_padding(x, frame_lengths)
-        lengths = frame_lengths.clamp(min=MIN_FRAMES)
-        x = F.pad(x.transpose(2, 3), (0, max(MIN_FRAMES - x.shape[2], 0)))  # [B, 1, D, T''], T'' >= MIN_FRAMES
-        x = F.max_pool2d(x.abs(), POOL)
+        ragged = bool((frame_lengths < hidden.shape[2]).any())  # else the encoder has nothing to mask
+        x, lengths = extend_short(hidden[:, -1:], frame_lengths, MIN_FRAMES)  # [B, 1, T'', D], T'' >= MIN_FRAMES
+        x = F.max_pool2d(x.transpose(2, 3).abs(), POOL)
         lengths = lengths // POOL
         x = selu(self.first_bn(x))
         for block in self.encoder:
-            valid = time_mask(lengths, x.shape[3]) if ragged else None
+            valid = frame_mask_along(lengths, x, 3) if ragged else None
             x = block(zero_outside(x, valid), valid)
             lengths = lengths // POOL
-        x = zero_outside(x.abs(), time_mask(lengths, x.shape[3]) if ragged else None)  # [B, C, D // 3, T'' // 3^7]
+        x = zero_outside(x.abs(), frame_mask_along(lengths, x, 3) if ragged else None)  # [B, C, D // 3, T'' // 3^7]
         spectral = x.amax(dim=3).transpose(1, 2)  # [B, D // 3, C]: padding (0) never above a valid frame
         temporal = x.amax(dim=2).transpose(1, 2)  # [B, T'' // 3^7, C]
         return self.graphs(spectral, temporal, lengths)
@@ -153,11 +150,6 @@ class RawAASISTL(RawAASIST):
             temporal_pool_ratio,
             heterogeneous_pool_ratio,
         )
-
-
-def time_mask(lengths: torch.Tensor, n_frames: int) -> torch.Tensor:
-    """Bool [B, 1, 1, n_frames]: True on the first `lengths [B]` frames of a [B, C, H, n_frames] map."""
-    return frame_mask(lengths, n_frames)[:, None, None, :]
 
 
 # The reference model's state_dict names -> RawAASIST's. Each reference module maps to one of ours and,
@@ -220,10 +212,13 @@ def reference_name(name: str) -> str:
     raise UsageError(f"{name!r} is not a parameter of the reference AASIST model")
 
 
-def from_reference_state_dict(reference: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """A state_dict of the authors' Model (models/weights/AASIST.pth, AASIST-L.pth) as RawAASIST's,
-    without `out_layer.*` (the classifier's). Attention vectors [out, 1] become rows of ours:
-    att_weight and att_weightM the one row, att_weight11, 12, 22 rows 0, 1, 2 (edge types)."""
+def from_reference_state_dict(
+    reference: Mapping[str, torch.Tensor],
+) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """A state_dict of the authors' Model (models/weights/AASIST.pth, AASIST-L.pth) -> (RawAASIST's state,
+    the state of the Linear classifier's nn.Linear: `out_layer` with its rows in our class order).
+    Attention vectors [out, 1] become rows of ours: att_weight and att_weightM the one row,
+    att_weight11, 12, 22 rows 0, 1, 2 (edge types)."""
     state: dict[str, torch.Tensor] = {}
     edge_vectors: dict[str, dict[int, torch.Tensor]] = {}
     for name, value in reference.items():
@@ -240,4 +235,4 @@ def from_reference_state_dict(reference: Mapping[str, torch.Tensor]) -> dict[str
         if sorted(rows) != list(_EDGE_TYPE.values()):
             raise UsageError(f"the reference state_dict lacks attention vectors of {ours}")
         state[ours] = torch.cat([rows[edge] for edge in sorted(rows)])
-    return state
+    return state, output_layer_in_our_class_order(reference, f"{REFERENCE_OUTPUT_LAYER}.")

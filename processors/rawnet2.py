@@ -11,14 +11,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from conventions import BONAFIDE, LABEL_NAMES, SPOOF, HyperParameter
-from masking import frame_mask, zero_padding
+from conventions import HyperParameter
+from masking import extend_short, frame_mask, frame_mask_along, masked_mean
 from processors.masked_batch_norm import MaskedBatchNorm
+from processors.reference_weights import output_layer_in_our_class_order
 from processors.selu import selu
 
 MAX_POOL = 3  # every max-pool of the model: after the sinc layer and at the end of each residual block
 LEAKY_RELU_SLOPE = 0.3  # inside the residual blocks
-REFERENCE_CLASS_INDEX = {BONAFIDE: 1, SPOOF: 0}  # the reference's output rows: 1 is bona fide
 # The authors' state_dict names -> this module's (fc2_gru, the output layer, is the classifier's).
 REFERENCE_NAMES = (
     (r"block(\d+)\.0\.bn1\.", r"blocks.\1.pre_bn."),
@@ -51,7 +51,7 @@ class ResidualBlock(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, first: bool, pre_activation: bool) -> None:
         super().__init__()
         self.pre_activation = pre_activation
-        self.pre_bn = None if first else MaskedBatchNorm(in_channels)
+        self.pre_bn = None if first else MaskedBatchNorm(in_channels).requires_grad_(pre_activation)
         self.conv1 = nn.Conv1d(in_channels, out_channels, kernel_size=3, padding=1)
         self.mid_bn = MaskedBatchNorm(out_channels)
         self.conv2 = nn.Conv1d(out_channels, out_channels, kernel_size=3, padding=1)
@@ -67,8 +67,7 @@ class ResidualBlock(nn.Module):
         body = F.leaky_relu(self.mid_bn(self.conv1(body), valid), LEAKY_RELU_SLOPE)
         x = F.max_pool1d(self.conv2(body) + self.shortcut(x), MAX_POOL)
         lengths = lengths // MAX_POOL
-        channel_means = torch.where(frame_mask(lengths, x.shape[2]).unsqueeze(1), x, 0.0).sum(dim=2) / lengths[:, None]
-        scale = torch.sigmoid(self.fms(channel_means)).unsqueeze(2)
+        scale = torch.sigmoid(self.fms(masked_mean(x, frame_mask_along(lengths, x, 2), dim=2))).unsqueeze(2)
         return x * scale + scale, lengths
 
 
@@ -138,10 +137,9 @@ class RawNet2(nn.Module):
 
     def forward(self, hidden: torch.Tensor, frame_lengths: torch.Tensor) -> torch.Tensor:
         """hidden [B, L, T', D], frame_lengths [B] -> [B, embedding_dim]."""
-        hidden, _ = zero_padding(hidden, frame_lengths)
-        x = F.pad(hidden[:, -1].transpose(1, 2), (0, max(self.min_frames - hidden.shape[2], 0)))  # [B, D, ≥ T']
-        x = F.max_pool1d(x.abs(), MAX_POOL)
-        lengths = frame_lengths.clamp(min=self.min_frames) // MAX_POOL
+        x, lengths = extend_short(hidden[:, -1:], frame_lengths, self.min_frames)
+        x = F.max_pool1d(x[:, 0].transpose(1, 2).abs(), MAX_POOL)  # [B, D, ≥ T' // 3]
+        lengths = lengths // MAX_POOL
         x = selu(self.first_bn(x, frame_mask(lengths, x.shape[2])))
         for block in self.blocks:
             x, lengths = block(x, lengths)
@@ -157,15 +155,13 @@ def from_reference_state_dict(
     """The state_dict of the authors' RawNet (model.py of either repository) -> (the state_dict of a
     RawNet2 of the same sizes, the state_dict of the nn.Linear output layer: fc2_gru with its rows in
     this project's class order, BONAFIDE first). Their SincConv holds no state."""
-    rows = [REFERENCE_CLASS_INDEX[label] for label in sorted(LABEL_NAMES)]
-    processor, output_layer = {}, {}
+    processor = {}
     for name, tensor in state_dict.items():
         if name.startswith(REFERENCE_OUTPUT_LAYER):
-            output_layer[name.removeprefix(REFERENCE_OUTPUT_LAYER)] = tensor[rows]
             continue
         for pattern, replacement in REFERENCE_NAMES:
             name, found = re.subn(f"^{pattern}", replacement, name)
             if found:
                 break
         processor[name] = tensor
-    return processor, output_layer
+    return processor, output_layer_in_our_class_order(state_dict, REFERENCE_OUTPUT_LAYER)

@@ -66,7 +66,7 @@ class TrainingSettings:
     weight_decay: float = 0.0
     momentum: float = 0.9  # SGD only
     nesterov: bool = False  # SGD only
-    extractor_lr: float | None = None  # a fine-tuned extractor's rate (None: frozen)
+    extractor_lr: float | None = None  # a fine-tuned SSL extractor's rate (None: not fine-tuned; trainable sinc filters then train at lr)
     scheduler: str = "constant"  # training.optimization.SCHEDULERS
     warmup_epochs: float = 0.0
     warmup_steps: int = 0  # optimizer steps; wins over warmup_epochs when given

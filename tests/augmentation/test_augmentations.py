@@ -1,7 +1,6 @@
 """The waveform augmentations: determinism from the rng alone, output format, and what each preserves."""
 from __future__ import annotations
 
-import inspect
 import math
 import random
 

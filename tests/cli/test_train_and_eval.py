@@ -137,3 +137,23 @@ def test_each_term_of_a_sum_takes_its_own_value_from_the_command_line(data_root,
     assert code == 0, capsys.readouterr().err
     assert (tmp_path / "again" / "scores" / "eval.txt").read_text() == (run_dir / "scores" / "eval.txt").read_text()
 
+
+
+@pytest.mark.parametrize("extractor, kept", [("LFCC", True), ("SincAASIST", False)])
+def test_frozen_extractor_outputs_are_kept_only_when_worth_it(extractor, kept):
+    """A sinc front-end's output is 70 values per sample: keeping it would cost 70x the audio for a cheap convolution."""
+    import argparse
+
+    from common import CLASSIFIERS, EXTRACTORS, PROCESSORS
+    from model import Countermeasure
+    from train_and_eval import feature_caches
+    from training.feature_cache import FeatureCache
+
+    class Log:
+        def info(self, message: str) -> None:
+            pass
+
+    front_end = EXTRACTORS[extractor]()
+    model = Countermeasure(front_end, PROCESSORS["Mean"](1, front_end.dim), CLASSIFIERS["Linear"](front_end.dim, 2))
+    caches = feature_caches(argparse.Namespace(feature_cache_gb=1.0), model, Log(), varying_train=False)
+    assert all(isinstance(cache, FeatureCache) == kept for cache in caches.values())

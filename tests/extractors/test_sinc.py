@@ -75,4 +75,4 @@ def test_learnable_filters_start_at_the_mel_bank_and_learn_their_band_edges():
     torch.testing.assert_close(learnable.current_filters(), fixed.current_filters(), atol=1e-6, rtol=1e-4)
     hidden, _ = learnable(torch.randn(2, 1000), torch.tensor([1000, 800]))
     hidden.square().mean().backward()
-    assert learnable.width_logits.grad.abs().min() > 0
+    assert learnable.log_width_scales.grad.abs().min() > 0

@@ -1,6 +1,5 @@
 import pytest
 import torch
-from torch import nn
 
 from conventions import UsageError
 from processors.lcnn import LCNN

@@ -188,10 +188,12 @@ def test_published_defaults_give_the_published_parameter_count_and_configuration
 def test_every_reference_entry_maps_to_one_of_the_same_shape(processor_class, config):
     processor = processor_class(n_layers=1, dim=N_FILTERS)
     reference = random_reference_state(config)
-    state = from_reference_state_dict(reference)
+    state, output_layer = from_reference_state_dict(reference)
     processor.load_state_dict(state, strict=True)  # every entry of ours given, each of its own shape
-    output_layer = 5 * config["gat_dims"][1] * 2 + 2
-    assert sum(v.numel() for v in state.values()) + output_layer == sum(v.numel() for v in reference.values())
+    classifier = torch.nn.Linear(processor.out_dim, 2)
+    classifier.load_state_dict(output_layer, strict=True)
+    assert sum(v.numel() for v in (*state.values(), *output_layer.values())) == sum(v.numel() for v in reference.values())
+    torch.testing.assert_close(classifier.weight, reference["out_layer.weight"][[1, 0]], rtol=0, atol=0)  # bona fide first
     torch.testing.assert_close(processor.spectral_position, reference["pos_S"], rtol=0, atol=0)
     layer = processor.branches[1].first
     for row, edge in enumerate(("11", "12", "22")):
@@ -205,7 +207,7 @@ def test_with_the_reference_weights_it_computes_the_reference_model(n_frames):
     own state_dict: the unused BN of each block's pre-activation (random here) must change nothing."""
     reference = random_reference_state(TINY_CONFIG)
     processor = tiny().eval()
-    processor.load_state_dict(from_reference_state_dict(reference))
+    processor.load_state_dict(from_reference_state_dict(reference)[0])
     hidden = sinc_outputs(n_frames)
     with torch.no_grad():
         expected = reference_forward(reference, hidden[:, 0], TINY_CONFIG["pool_ratios"])
