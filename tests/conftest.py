@@ -1,4 +1,5 @@
-"""Fixtures shared by every test folder: offline settings, one Synthetic corpus per session, tiny SSL models."""
+"""Fixtures shared by every test folder: offline settings, one Synthetic corpus per session (also in the
+ASVspoof 2019 LA layout), tiny SSL models."""
 from __future__ import annotations
 
 import os
@@ -25,6 +26,34 @@ def one_thread():
 def data_root(tmp_path_factory) -> Path:
     """A data root shared by the session, so that the Synthetic corpus is generated once."""
     return tmp_path_factory.mktemp("data")
+
+
+LA2019_PROTOCOLS = {"train": "train.trn", "dev": "dev.trl", "eval": "eval.trl"}
+
+
+@pytest.fixture(scope="session")
+def la2019_root(data_root, tmp_path_factory) -> Path:
+    """60 utterances per split of the Synthetic corpus in the ASVspoof 2019 LA layout."""
+    import soundfile
+
+    from conventions import SAMPLE_RATE
+    from datasets.synthetic import SyntheticDataset
+
+    root = tmp_path_factory.mktemp("la2019")
+    for split, protocol_name in LA2019_PROTOCOLS.items():
+        synthetic = SyntheticDataset(split, data_root)
+        synthetic.limit(60, seed=0)
+        audio = root / "LA" / f"ASVspoof2019_LA_{split}" / "flac"
+        audio.mkdir(parents=True)
+        lines = []
+        for utterance in synthetic.utterances:
+            soundfile.write(audio / f"{utterance.utt_id}.flac", synthetic.read_wave(utterance), SAMPLE_RATE)
+            label = "bonafide" if utterance.attack is None else "spoof"
+            lines.append(f"{utterance.speaker} {utterance.utt_id} - {utterance.attack or '-'} {label}\n")
+        protocols = root / "LA" / "ASVspoof2019_LA_cm_protocols"
+        protocols.mkdir(exist_ok=True)
+        (protocols / f"ASVspoof2019.LA.cm.{protocol_name}.txt").write_text("".join(lines))
+    return root
 
 
 # Tiny randomly initialised SSL models with the real CNN strides (20 ms hop, 400-sample receptive

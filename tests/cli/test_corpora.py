@@ -4,35 +4,9 @@ import json
 
 import numpy as np
 import pytest
-import soundfile
 
-from conventions import SAMPLE_RATE
-from datasets.synthetic import SyntheticDataset
 from metrics import compute_min_tdcf, read_asv_scores
 from train_and_eval import main
-
-PROTOCOLS = {"train": "train.trn", "dev": "dev.trl", "eval": "eval.trl"}
-
-
-@pytest.fixture(scope="module")
-def la2019_root(data_root, tmp_path_factory):
-    """60 utterances per split of the Synthetic corpus in the ASVspoof 2019 LA layout."""
-    root = tmp_path_factory.mktemp("la2019")
-    for split, protocol_name in PROTOCOLS.items():
-        synthetic = SyntheticDataset(split, data_root)
-        synthetic.limit(60, seed=0)
-        audio = root / "LA" / f"ASVspoof2019_LA_{split}" / "flac"
-        audio.mkdir(parents=True)
-        lines = []
-        for utterance in synthetic.utterances:
-            soundfile.write(audio / f"{utterance.utt_id}.flac", synthetic.read_wave(utterance), SAMPLE_RATE)
-            label = "bonafide" if utterance.attack is None else "spoof"
-            lines.append(f"{utterance.speaker} {utterance.utt_id} - {utterance.attack or '-'} {label}\n")
-        protocols = root / "LA" / "ASVspoof2019_LA_cm_protocols"
-        protocols.mkdir(exist_ok=True)
-        (protocols / f"ASVspoof2019.LA.cm.{protocol_name}.txt").write_text("".join(lines))
-    return root
-
 
 def run(tmp_path, la2019_root, capsys, *arguments: str, expect: int = 0) -> dict | None:
     output_dir = tmp_path / "run"
