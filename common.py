@@ -8,7 +8,11 @@ file plus one line here.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+
+import torch
+from torch import nn
 
 from augmentation.codec import TelephoneCodec
 from augmentation.mulaw import MuLaw
@@ -53,6 +57,7 @@ from losses.proxy_nca import ProxyNCALoss
 from losses.soft_triple import SoftTripleLoss
 from losses.sphereface2 import SphereFace2Loss
 from losses.subcenter_arcface import SubCenterArcFaceLoss
+from processors import raw_aasist, rawnet2
 from processors.aasist import AASIST
 from processors.conformer import TCM, Conformer
 from processors.lcnn import LCNN
@@ -151,7 +156,9 @@ class ReferenceModel:
     """A published countermeasure as its stage choices, every setting at its default.
 
     `stack` is the layer stack (L, D) of a pretrained extractor, to count the back-end's parameters
-    without its weights; None when the extractor is built from its settings alone.
+    without its weights; None when the extractor is built from its settings alone. `key_map` turns
+    the authors' released state_dict into (the processor's state, the state of the Linear
+    classifier's nn.Linear); `scoring_flags` are the flags that score as the authors do.
     """
 
     extractor: str
@@ -160,21 +167,28 @@ class ReferenceModel:
     reference: str
     published: str
     stack: tuple[int, int] | None = None
+    key_map: Callable[[Mapping[str, torch.Tensor]], tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]] | None = None
+    scoring_flags: tuple[str, ...] = ()
 
 
 XLSR_300M_STACK = (25, 1024)  # the CNN output and 24 transformer layers of 1024 values
+# clovaai/aasist scores the first 64,600 samples (repeated when shorter) by the bona fide logit
+AASIST_SCORING = ("--eval_max_len", "64600samples", "--CrossEntropy.scoring", "bonafide_logit")
 REFERENCE_MODELS = {
     "AASIST": ReferenceModel(
         "SincAASIST", "RawAASIST", "Linear", "Jung et al., ICASSP 2022 (clovaai/aasist)",
         "ASVspoof 2019 LA eval: 0.83 % EER, min t-DCF 0.0275",
+        key_map=raw_aasist.from_reference_state_dict, scoring_flags=AASIST_SCORING,
     ),
     "AASIST-L": ReferenceModel(
         "SincAASIST", "RawAASIST-L", "Linear", "Jung et al., ICASSP 2022 (clovaai/aasist)",
         "ASVspoof 2019 LA eval: 0.99 % EER, min t-DCF 0.0309",
+        key_map=raw_aasist.from_reference_state_dict, scoring_flags=AASIST_SCORING,
     ),
     "RawNet2": ReferenceModel(
         "SincRawNet2", "RawNet2", "Linear", "Tak et al., ICASSP 2021; the ASVspoof 2021 baseline (asvspoof-challenge/2021)",
         "the raw-waveform baseline of ASVspoof 2021 LA and DF",
+        key_map=rawnet2.from_reference_state_dict, scoring_flags=("--eval_max_len", "64600samples"),
     ),
     "LFCC-LCNN": ReferenceModel(
         "LFCC", "LCNN", "Linear", "Wang and Yamagishi, Interspeech 2021; the ASVspoof 2021 baseline (LCNN-LSTM-sum)",
@@ -200,17 +214,23 @@ REFERENCE_MODELS = {
 }
 
 
+def reference_model_modules(model: ReferenceModel) -> tuple[nn.Module | None, nn.Module, nn.Module]:
+    """(extractor, processor, classifier) of a reference model at its default settings; the extractor
+    is None for a pretrained one, whose back-end is built on its layer stack `model.stack`."""
+    if model.stack is None:
+        extractor = EXTRACTORS[model.extractor]()
+        n_layers, dim = extractor.n_layers, extractor.dim
+    else:
+        extractor, (n_layers, dim) = None, model.stack
+    processor = PROCESSORS[model.processor](n_layers=n_layers, dim=dim)
+    return extractor, processor, CLASSIFIERS[model.classifier](in_dim=processor.out_dim, n_classes=N_CLASSES)
+
+
 def reference_model_parameters(model: ReferenceModel) -> int:
     """Parameters of a reference model at its default settings: extractor (when built from its settings
     alone), processor and classifier; for a pretrained extractor, of the back-end on its layer stack."""
-    if model.stack is None:
-        extractor = EXTRACTORS[model.extractor]()
-        n_layers, dim, front_end = extractor.n_layers, extractor.dim, [extractor]
-    else:
-        (n_layers, dim), front_end = model.stack, []
-    processor = PROCESSORS[model.processor](n_layers=n_layers, dim=dim)
-    classifier = CLASSIFIERS[model.classifier](in_dim=processor.out_dim, n_classes=N_CLASSES)
-    return sum(parameter.numel() for module in (*front_end, processor, classifier) for parameter in module.parameters())
+    modules = [module for module in reference_model_modules(model) if module is not None]
+    return sum(parameter.numel() for module in modules for parameter in module.parameters())
 
 
 # the component registries by stage: the stages whose components take settings

@@ -131,3 +131,12 @@ def _plain_type(annotation: Any) -> type:
 def _bound(text: str) -> float:
     """An interval bound: a number, ±inf, pi or pi/2."""
     return {"inf": math.inf, "-inf": -math.inf, "pi": math.pi, "pi/2": math.pi / 2}.get(text) or float(text)
+
+
+def one_line(error: BaseException) -> str:
+    """The error's message on one line: raised in a DataLoader worker, the original message comes
+    after the worker's traceback, as `module.Error: message` on its last line."""
+    lines = str(error).strip().splitlines() or [type(error).__name__]
+    if len(lines) > 1 and "Traceback" in str(error):
+        return re.sub(r"^[\w.]+: ", "", lines[-1])
+    return " ".join(line.strip() for line in lines)

@@ -66,12 +66,15 @@ class Countermeasure(nn.Module):
         return state
 
     def load_trainable_state_dict(self, state: dict[str, torch.Tensor]) -> None:
-        """Restores what trainable_state_dict saved; a frozen extractor keeps its pretrained weights."""
+        """Restores what trainable_state_dict saved. A state without extractor entries was saved with
+        a frozen extractor: this model's extractor keeps the weights it was built with (the
+        pretrained ones, or those its settings give), also when it is fine-tuned from there."""
         try:
             missing, unexpected = self.load_state_dict(state, strict=False)
         except RuntimeError as error:  # tensors of other shapes
             raise UsageError(f"the checkpoint does not fit the model built from its arguments: {str(error).splitlines()[-1].strip()}") from None
-        missing = [key for key in missing if not (self.extractor_is_frozen and key.startswith("extractor."))]
+        saved_extractor = any(key.startswith("extractor.") for key in state)
+        missing = [key for key in missing if saved_extractor or not key.startswith("extractor.")]
         if missing or unexpected:
             raise UsageError(f"the checkpoint does not fit the model built from its arguments: missing {missing}, unexpected {unexpected}")
 

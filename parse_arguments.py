@@ -308,6 +308,11 @@ def add_training_flags(parser: argparse.ArgumentParser) -> None:
         "extracted once per run (default: 2; 0 turns the cache off)",
     )
     training.add_argument(
+        "--init_from", default=None, metavar="FILE",
+        help="start from the weights of FILE (a checkpoint of a run of the same model, e.g. a frozen-extractor "
+        "stage before fine-tuning, or the authors' released weights of a reference model); training starts at epoch 1",
+    )
+    training.add_argument(
         "--resume", default=None, metavar="RUN_DIR",
         help="continue a run that was stopped (killed, interrupted) after its last completed epoch, exactly "
         "as if it had not stopped; only --device, --num_workers, --feature_cache_gb and --data_root may be given with it",
@@ -434,7 +439,9 @@ def check_evaluation_only(args: argparse.Namespace, parser: argparse.ArgumentPar
     if args.score_folder is not None and not args.eval_only:
         raise UsageError("--score_folder scores with a trained model; add --eval_only --checkpoint runs/<run>/checkpoints/best.pt")
     if not args.eval_only:
-        raise UsageError("--checkpoint is read with --eval_only (training always starts from scratch); add --eval_only")
+        raise UsageError("--checkpoint is read with --eval_only; add --eval_only, or start training from it with --init_from")
+    if args.init_from is not None:
+        raise UsageError("--init_from starts a training; with --eval_only give the weights to score as --checkpoint")
     if args.checkpoint is None:
         raise UsageError("--eval_only scores with a trained model; give --checkpoint runs/<run>/checkpoints/best.pt")
     given = [f"--{flag}" for flag in (*MODEL_FLAGS, *TRAINING_FLAGS) if getattr(args, flag) != parser.get_default(flag)]

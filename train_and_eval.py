@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import re
 import shutil
 import sys
 import time
@@ -22,12 +21,14 @@ import torch
 
 from augmentation.compose import Compose
 from common import AUGMENTATIONS, DATASETS
-from conventions import LABEL_NAMES, SAMPLE_RATE, SPLITS, UsageError
+from conventions import LABEL_NAMES, SAMPLE_RATE, SPLITS, UsageError, one_line
 from datasets.audio import BadAudioError
 from datasets.base import AudioDataset
 from datasets.corpus import FileDataset
 from datasets.folder import FolderDataset
+from losses.base import BaseLoss
 from evaluation import evaluate
+from inference import load_model_file, restore
 from model import Countermeasure, build_model
 from parse_arguments import adopt_checkpoint, parse_arguments, recorded_arguments
 from reporting.report import results_table, write_report
@@ -167,13 +168,12 @@ def run(
     seed_everything(args.seed)
     model, loss = build_model(args)
     if checkpoint is not None:
-        model.load_trainable_state_dict(checkpoint["model"])
-        try:
-            loss.load_state_dict(checkpoint["loss"])
-        except RuntimeError as error:
-            raise UsageError(f"--checkpoint {args.checkpoint}: its loss state does not fit the loss built from its arguments ({one_line(error)})") from None
+        restore(model, loss, checkpoint, f"--checkpoint {args.checkpoint}")
         as_run = ", ".join(f"--{flag} {getattr(args, flag)}" for flag in adopted)
-        log.info(f"evaluation only, with {args.checkpoint} (epoch {checkpoint['epoch']})" + (f"; as the run scored: {as_run}" if as_run else ""))
+        weights = f"the released weights of {checkpoint['published']}" if "published" in checkpoint else f"epoch {checkpoint['epoch']}"
+        log.info(f"evaluation only, with {args.checkpoint} ({weights})" + (f"; as the run scored: {as_run}" if as_run else ""))
+    elif args.init_from is not None and resume is None:
+        initialise_from(args, model, loss, log)
     model.to(device)
     loss.to(device)
     trainer = Trainer(model, loss, TrainingSettings.from_arguments(args), device, log, ranks=ranks)
@@ -217,6 +217,24 @@ def run(
     log.finish(metrics, figures)
     log.info("results (accuracy at the dev EER threshold):\n" + results_table(metrics))
     return results_row(args, run_dir, metrics, fitted.best_epoch, wall_seconds)
+
+
+def initialise_from(args: argparse.Namespace, model: Countermeasure, loss: BaseLoss, log: RunLog) -> None:
+    """--init_from: the model's weights (and the loss's state, when the losses are the same) from a
+    checkpoint of a run of the same model, or from released weights of this reference model."""
+    checkpoint = load_model_file(args.init_from, "--init_from")
+    saved = checkpoint["arguments"]
+    stages = ("extractor", "processor", "classifier")
+    theirs, ours = [saved.get(stage) for stage in stages], [getattr(args, stage) for stage in stages]
+    if theirs != ours:
+        what = f"the released weights of {checkpoint['published']}" if "published" in checkpoint else "a model"
+        raise UsageError(
+            f"--init_from {args.init_from} holds {what} of --extractor {theirs[0]} --processor {theirs[1]} --classifier "
+            f"{theirs[2]}; give those stages (and their settings) to start from it"
+        )
+    same_loss = checkpoint["loss"] is not None and saved.get("losses") == args.losses
+    restore(model, loss, checkpoint if same_loss else {**checkpoint, "loss": None}, f"--init_from {args.init_from}")
+    log.info(f"initialised from {args.init_from} (the model" + (" and the loss's state)" if same_loss else "; the loss starts anew)"))
 
 
 def open_run_dir(args: argparse.Namespace) -> tuple[list[str], bool]:
@@ -273,7 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         device = resolve_device(args.device, ranks)
         distributed.start(ranks, device)
-        checkpoint = load_checkpoint(args.checkpoint) if args.eval_only else None
+        checkpoint = load_model_file(args.checkpoint) if args.eval_only else None
         adopted = adopt_checkpoint(args, checkpoint["arguments"]) if checkpoint is not None else []
         created, resumable = on_rank_zero(lambda: open_run_dir(args), ranks)
         run_dir = Path(created[-1])
@@ -305,15 +323,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if ranks.is_main:
         print(f"run directory: {run_dir}" + (f"\nresults row appended to {args.results_csv}" if row is not None else ""))
     return 0
-
-
-def one_line(error: BaseException) -> str:
-    """The error's message on one line: raised in a DataLoader worker, the original message comes
-    after the worker's traceback, as `module.Error: message` on its last line."""
-    lines = str(error).strip().splitlines() or [type(error).__name__]
-    if len(lines) > 1 and "Traceback" in str(error):
-        return re.sub(r"^[\w.]+: ", "", lines[-1])
-    return " ".join(line.strip() for line in lines)
 
 
 def interrupted(run_dir: Path | None, args: argparse.Namespace | None, ranks: Ranks) -> str:

@@ -25,7 +25,7 @@ class BadAudioError(Exception):
 
     `BadAudioError(path, reason)`; str() is the one line `bad audio file <path>: <reason>`.
     Built with one argument (as torch rebuilds an exception raised in a DataLoader worker), that
-    argument is the whole message (train_and_eval.one_line keeps its last line).
+    argument is the whole message (conventions.one_line keeps its last line).
     """
 
     def __init__(self, path: str | Path, reason: str | None = None) -> None:
@@ -71,7 +71,11 @@ def read_audio(path: str | Path) -> np.ndarray:
     peak = float(np.abs(data).max())
     if peak > MAX_AMPLITUDE:
         raise BadAudioError(path, f"samples reach {peak:.3g}, far beyond full scale (1): not audio as stored")
-    wave = data.mean(axis=1, dtype=np.float32) if data.shape[1] > 1 else data[:, 0]
+    return at_sample_rate(data.mean(axis=1, dtype=np.float32) if data.shape[1] > 1 else data[:, 0], int(rate))
+
+
+def at_sample_rate(wave: np.ndarray, rate: int) -> np.ndarray:
+    """A mono wave [T] sampled at `rate` Hz, resampled to SAMPLE_RATE: float32 [T']."""
     if rate != SAMPLE_RATE:
-        wave = torchaudio.functional.resample(torch.from_numpy(np.ascontiguousarray(wave)), int(rate), SAMPLE_RATE).numpy()
+        wave = torchaudio.functional.resample(torch.from_numpy(np.ascontiguousarray(wave, dtype=np.float32)), rate, SAMPLE_RATE).numpy()
     return np.ascontiguousarray(wave, dtype=np.float32)

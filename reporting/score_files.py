@@ -25,10 +25,15 @@ def write_submission(path: Path, table: ScoreTable, challenge: str) -> None:
     atomic_write_text(path, header + "".join(f"{utt_id}{separator}{float(score)!r}\n" for utt_id, score in zip(table.utt_ids, table.scores)))
 
 
+def folder_scores_text(table: ScoreTable) -> str:
+    """`path<TAB>score` lines, higher = more bona fide (paths hold no tab or line break: the
+    datasets of datasets/folder.py refuse them)."""
+    return "".join(f"{utt_id}\t{float(score)!r}\n" for utt_id, score in zip(table.utt_ids, table.scores))
+
+
 def write_folder_scores(path: Path, table: ScoreTable) -> None:
-    """`relative/path<TAB>score` lines, higher = more bona fide (paths hold no tab or line break:
-    FolderDataset refuses them)."""
-    atomic_write_text(path, "".join(f"{utt_id}\t{float(score)!r}\n" for utt_id, score in zip(table.utt_ids, table.scores)))
+    """folder_scores_text of the scores of a folder of recordings (relative paths)."""
+    atomic_write_text(path, folder_scores_text(table))
 
 
 def write_eer_per_attack(path: Path, eer_per_attack: dict[str, float]) -> None:

@@ -22,12 +22,15 @@ LAYERS = {
     "processors": 2,
     "common": 3,
     "model": 4,
+    "published_weights": 4,
     "settings": 4,
     "training": 5,
     "parse_arguments": 6,
     "evaluation": 6,
     "reporting": 6,
-    "train_and_eval": 7,
+    "inference": 7,
+    "train_and_eval": 8,
+    "score": 8,
 }
 
 

@@ -37,11 +37,12 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
         raise
 
 
-def load_checkpoint(path: str, flag: str = "--checkpoint") -> dict[str, Any]:
-    """A checkpoint written by this tool, read with weights_only=True; UsageError (naming `flag`)
-    for a missing file, a file that is not a checkpoint, or one that would need arbitrary unpickling."""
+def read_weights_file(path: str, flag: str) -> Any:
+    """What torch.load(weights_only=True) reads from `path` (tensors and plain values only); UsageError
+    (naming `flag`) for a missing file, a file that torch cannot read, or one that would need arbitrary
+    unpickling."""
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        return torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise UsageError(f"{flag} {path} does not exist; give runs/<run>/checkpoints/best.pt of a finished run") from None
     except IsADirectoryError:
@@ -55,7 +56,17 @@ def load_checkpoint(path: str, flag: str = "--checkpoint") -> dict[str, Any]:
         ) from None
     except Exception as error:  # torch.load raises many types for a file that is not a checkpoint
         raise UsageError(f"{flag} {path} is not a checkpoint of this tool ({type(error).__name__}: {error})") from None
-    if not isinstance(checkpoint, dict) or not CHECKPOINT_KEYS <= checkpoint.keys():
+
+
+def is_checkpoint(content: Any) -> bool:
+    """Whether what a file held is a checkpoint of this tool."""
+    return isinstance(content, dict) and CHECKPOINT_KEYS <= content.keys()
+
+
+def load_checkpoint(path: str, flag: str = "--checkpoint") -> dict[str, Any]:
+    """A checkpoint written by this tool (read_weights_file); UsageError for anything else."""
+    checkpoint = read_weights_file(path, flag)
+    if not is_checkpoint(checkpoint):
         raise UsageError(f"{flag} {path} is not a checkpoint of this tool (no model, loss and arguments in it)")
     return checkpoint
 

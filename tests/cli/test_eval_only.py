@@ -45,6 +45,7 @@ def test_eval_only_reproduces_the_scores_of_the_run(trained, data_root, tmp_path
         (["--checkpoint", "x.pt"], "add --eval_only"),
         (["--eval_only", "--checkpoint", "x.pt", "--processor", "MHFA"], "--processor comes from the checkpoint"),
         (["--eval_only", "--checkpoint", "x.pt", "--margin", "0.2"], "--margin comes from the checkpoint"),
+        (["--eval_only", "--checkpoint", "x.pt", "--init_from", "x.pt"], "--init_from starts a training; with --eval_only give"),
     ],
 )
 def test_eval_only_flags_are_checked(arguments, message):

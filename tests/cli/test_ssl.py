@@ -57,3 +57,24 @@ def test_design_card_command_with_a_tiny_wavlm(run_cli, tmp_path, tiny_ssl_model
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert config["arguments"]["hyper_parameters"]["extractor"] == {"path": str(tiny_ssl_models["WavLM_base"]), "finetune": False}
     assert (tmp_path / "results.csv").read_text().count("\n") == 2
+
+
+def test_a_frozen_stage_is_fine_tuned_from_its_checkpoint_with_init_from(tiny_ssl_models, tmp_path, data_root, capsys):
+    """Two stages as WeDefense trains SSL models: the second starts from the first's model (its
+    checkpoint holds no extractor weights: the pretrained ones are the start) and, at a vanishing
+    learning rate, scores dev as the first did."""
+    model = ["--extractor", "WavLM_base", "--extractor_path", str(tiny_ssl_models["WavLM_base"]), "--processor", "MHFA"]
+    files = ["--data_root", str(data_root), "--results_csv", str(tmp_path / "results.csv"), *SHORT_RUN]
+    assert main([*model, *files, "--output_dir", str(tmp_path / "frozen")]) == 0, capsys.readouterr().err
+    stage_one = tmp_path / "frozen" / "checkpoints" / "best.pt"
+    tuned = [*model, *files, "--finetune", "--init_from", str(stage_one), "--lr", "1e-12", "--extractor_lr", "1e-12"]
+    assert main([*tuned, "--output_dir", str(tmp_path / "tuned")]) == 0, capsys.readouterr().err
+    assert f"initialised from {stage_one} (the model and the loss's state)" in (tmp_path / "tuned" / "train.log").read_text()
+    first, second = ((tmp_path / run / "scores" / "dev.txt").read_text().split() for run in ("frozen", "tuned"))
+    assert first[0::4] == second[0::4]
+    assert [float(score) for score in second[3::4]] == pytest.approx([float(score) for score in first[3::4]], rel=1e-5, abs=1e-6)
+
+    assert main([*files, "--init_from", str(stage_one), "--output_dir", str(tmp_path / "other")]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "holds a model of --extractor WavLM_base --processor MHFA --classifier FF" in error
+    assert not (tmp_path / "other").exists()

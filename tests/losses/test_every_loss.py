@@ -149,10 +149,14 @@ def test_metadata_records_type_parameters_defaults_and_reference():
     assert arcface["type"] == "embedding" and "ArcFace" in arcface["aliases"]
     assert {name: spec["default"] for name, spec in arcface["parameters"].items()} == {"margin": 0.5, "s": 30.0, "easy_margin": False}
     assert arcface["parameters"]["margin"]["unit"] == "radians"
-    assert LOSS_METADATA["CrossEntropy"] == {
-        "type": "logits", "parameters": {"class_weights": LOSS_METADATA["Focal"]["parameters"]["class_weights"]},
+    cross_entropy = LOSS_METADATA["CrossEntropy"]
+    assert cross_entropy == {
+        "type": "logits",
+        "parameters": {"class_weights": LOSS_METADATA["Focal"]["parameters"]["class_weights"], "scoring": cross_entropy["parameters"]["scoring"]},
         "reference": "softmax cross-entropy", "score": LOSSES["CrossEntropy"].score_description, "aliases": [],
     }
+    assert cross_entropy["parameters"]["scoring"]["default"] == "log_odds"
+    assert cross_entropy["parameters"]["scoring"]["choices"] == ["log_odds", "bonafide_logit"]
     assert LOSS_METADATA["CrossEntropy"]["parameters"]["class_weights"]["none"] == "equal"
     assert all(metadata["reference"] and metadata["score"] for metadata in LOSS_METADATA.values())
 
