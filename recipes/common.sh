@@ -1,0 +1,15 @@
+# Sourced by every recipe: where Python, the corpora and the runs are, and the command that runs.
+#
+# PYTHON     the interpreter (default: the repository's .venv/bin/python)
+# DATA_ROOT  the folder of the corpora (default: $CA_MHFA_DATA_ROOT, else ./data)
+# RUNS_DIR   the recipe's run directories and its results.csv (default: runs/recipes)
+REPOSITORY="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+PYTHON="${PYTHON:-$REPOSITORY/.venv/bin/python}"
+DATA_ROOT="${DATA_ROOT:-${CA_MHFA_DATA_ROOT:-data}}"
+RUNS_DIR="${RUNS_DIR:-runs/recipes}"
+mkdir -p "$RUNS_DIR"
+
+# train_and_eval.py on DATA_ROOT, appending its row to RUNS_DIR/results.csv; the flags given win.
+train_and_eval() {
+    "$PYTHON" "$REPOSITORY/train_and_eval.py" --data_root "$DATA_ROOT" --results_csv "$RUNS_DIR/results.csv" "$@"
+}
