@@ -44,11 +44,6 @@ RECIPE_RUNS = {
     "wavlm_mhfa.sh": (["--head_nb", "2", *TINY_MHFA], {"wavlm_mhfa_frozen": ASV5, "wavlm_mhfa_finetuned": ASV5}),
     "wavlm_ca_mhfa.sh": (["--group_nb", "2", *TINY_MHFA], {"wavlm_ca_mhfa_frozen": ASV5, "wavlm_ca_mhfa_finetuned": ASV5}),
 }
-INIT_FROM = pytest.mark.skipif(
-    "--init_from" not in (REPOSITORY / "parse_arguments.py").read_text(), reason="train_and_eval.py has no --init_from yet"
-)
-# the two-stage recipes start their second stage from the first's model with --init_from
-RECIPE_PARAMETERS = [pytest.param(r, marks=INIT_FROM) if r in ("wavlm_mhfa.sh", "wavlm_ca_mhfa.sh") else r for r in RECIPE_RUNS]
 SOURCE = re.compile(r"^# source: [\w.-]+/[\w.-]+ \S", re.MULTILINE)
 RECORDER = """#!/usr/bin/env bash
 # Stands in for Python: keeps each command's arguments, NUL-separated, in $RECORDED/<its number>.
@@ -79,7 +74,7 @@ def recorded_commands(recipe: str, arguments: list[str], environment: dict[str, 
     return [command[1:] for command in commands]
 
 
-@pytest.mark.parametrize("recipe", RECIPE_PARAMETERS)
+@pytest.mark.parametrize("recipe", list(RECIPE_RUNS))
 def test_recipe_runs_whole(recipe, recipe_corpora, tiny_ssl_models, recorder, one_thread, tmp_path, monkeypatch, capsys):
     tiny, runs = RECIPE_RUNS[recipe]
     runs_dir = tmp_path / "runs"
@@ -99,7 +94,7 @@ def test_recipe_runs_whole(recipe, recipe_corpora, tiny_ssl_models, recorder, on
         assert len(list(csv.DictReader(results))) == len(runs)
 
 
-@pytest.mark.parametrize("recipe", RECIPE_PARAMETERS)
+@pytest.mark.parametrize("recipe", list(RECIPE_RUNS))
 def test_the_published_settings_are_accepted(recipe, recorder, tmp_path):
     """The smoke runs override some of them (epochs, averages, warm-up); here they are checked as written."""
     environment = {"PYTHON": str(recorder), "RUNS_DIR": str(tmp_path / "runs"), "XLSR_PATH": str(tmp_path), "WAVLM_PATH": str(tmp_path)}
