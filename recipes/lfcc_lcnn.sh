@@ -12,13 +12,13 @@
 #   block_shuffle_by_length; a pre-trained model per track, project/00_download.sh)
 # source: asvspoof-challenge/2021 LA/Baseline-LFCC-LCNN/core_scripts/op_manager/lr_scheduler.py
 #   (type 1: StepLR, step 10 epochs) and core_scripts/nn_manager/nn_manager.py (the best epoch and
-#   early stopping on the dev loss); baseline_LA/model.py (whole utterances, no truncation; no
-#   weight decay, core_scripts/config_parse/arg_parse.py)
+#   early stopping on the dev loss); baseline_LA/model.py (whole utterances, no truncation; no weight
+#   decay, core_scripts/config_parse/arg_parse.py)
 # No flag here: 00_train.sh starts from the released pre-trained network (--trained-model), here
 #   training starts from scratch; model.py's LFCC takes a 1024-point FFT up to 4 kHz (ours: 512
-#   points, the whole band) and its output is one logit with a sigmoid and BCE (ours: two logits
-#   and cross-entropy); the dev loss is computed in training mode (dropout on). Length-sorted
-#   batches are what --bucket (on) does, but here they are class-balanced draws.
+#   points, the whole band) and its output is one logit with a sigmoid and BCE (ours: two logits and
+#   cross-entropy); the dev loss is computed in training mode (dropout on). Length-sorted batches are
+#   what --bucket (on) does, but here they are class-balanced draws.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 

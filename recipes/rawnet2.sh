@@ -7,14 +7,15 @@
 #
 # source: asvspoof-challenge/2021 LA/Baseline-RawNet2/main.py and DF/Baseline-RawNet2/main.py (the
 #   same code and defaults: Adam, lr 1e-4, weight_decay 1e-4, batch_size 32, num_epochs 100;
-#   CrossEntropyLoss weight [0.1, 0.9], class 1 = bona fide; trained on 2019 LA train, validated on
-#   2019 LA dev; a pre-trained model per track, DF/Baseline-RawNet2/README.md)
-# source: asvspoof-challenge/2021 LA/Baseline-RawNet2/data_utils.py (training, dev and eval: the first
-#   64,600 samples, repeated when shorter) and model_config_RawNet.yaml (the model: the RawNet2
+#   CrossEntropyLoss weight [0.1, 0.9], class 1 = bona fide; the score out[:, 1] of a log-softmax,
+#   which ranks trials as the bona fide log-odds here do; trained on 2019 LA train, validated on 2019
+#   LA dev; a pre-trained model per track, DF/Baseline-RawNet2/README.md)
+# source: asvspoof-challenge/2021 LA/Baseline-RawNet2/data_utils.py (training, dev and eval: the
+#   first 64,600 samples, repeated when shorter) and model_config_RawNet.yaml (the model: the RawNet2
 #   defaults here; DF's file is a link to LA's)
 # No flag here: main.py keeps every epoch and names no rule to choose one (it prints the dev
-#   accuracy); here the best dev EER epoch is kept. Its batches are drawn uniformly from the
-#   training list; here they are class-balanced.
+#   accuracy); here the best dev EER epoch is kept. Its batches are drawn uniformly from the training
+#   list; here they are class-balanced.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 

@@ -8,9 +8,9 @@
 #   of facebook/wav2vec2-xls-r-300m (default: the Hugging Face cache).
 #
 # source: TakHemlata/SSL_Anti-spoofing main_SSL_LA.py (Adam over the whole model, lr 1e-6,
-#   weight_decay 1e-4, batch_size 14, num_epochs 100, CrossEntropyLoss weight [0.1, 0.9] with class
-#   1 = bona fide, --algo 5) and main_SSL_DF.py (the same with --algo 3); README.md (train with
-#   --lr=0.000001 --batch_size=14; a pre-trained LA and DF model)
+#   weight_decay 1e-4, batch_size 14, num_epochs 100, CrossEntropyLoss weight [0.1, 0.9] with class 1
+#   = bona fide, the score the bona fide logit out[:, 1], --algo 5) and main_SSL_DF.py (the same with
+#   --algo 3); README.md (train with --lr=0.000001 --batch_size=14; a pre-trained LA and DF model)
 # source: TakHemlata/SSL_Anti-spoofing data_utils_SSL.py (RawBoost on the whole utterance, then its
 #   first 64,600 samples, repeated when shorter; eval: the first 64,600 samples)
 # No flag here: main_SSL_*.py keep every epoch and name no rule to choose one (they print the dev
@@ -25,7 +25,7 @@ train() {
     train_and_eval --dataset "ASVspoof2021${1}Dataset_single" \
         --extractor XLSR_300M ${XLSR_PATH:+--extractor_path "$XLSR_PATH"} --finetune --extractor_lr 1e-6 \
         --processor AASIST --classifier Linear --loss CrossEntropy --class_weights bonafide=0.9,spoof=0.1 \
-        --optimizer adam --lr 1e-6 --weight_decay 1e-4 --batch_size 14 -ep 100 \
+        --scoring bonafide_logit --optimizer adam --lr 1e-6 --weight_decay 1e-4 --batch_size 14 -ep 100 \
         -a rawboost --algo "$2" \
         --max_len 64600samples --crop first --eval_max_len 64600samples \
         --output_dir "$RUNS_DIR/ssl_aasist_${1,,}" "${@:3}"

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# WavLM Base+ with MHFA (Peng et al., SLT 2022) on ASVspoof 5 track 1, in two stages as in wedefense:
-# the back-end on the frozen WavLM first, then the whole model fine-tuned from the first stage's model.
+# WavLM Base+ with MHFA (Peng et al., SLT 2022) on ASVspoof 5 track 1, in two stages as in
+# wedefense: the back-end on the frozen WavLM first, then the whole model fine-tuned from the first
+# stage's model.
 #
-# Usage: recipes/wavlm_mhfa.sh [train_and_eval.py flags]   (they go last on both commands, so they win)
+# Usage: recipes/wavlm_mhfa.sh [train_and_eval.py flags]   (they go last on both
+#        commands, so they win)
 # Environment: PYTHON, DATA_ROOT, RUNS_DIR (recipes/common.sh); WAVLM_PATH, a save_pretrained folder
 #   of microsoft/wavlm-base-plus (default: the Hugging Face cache).
 #
 # source: zlin0/wedefense egs/detection/asvspoof5/v15_ssl_mhfa/conf/MHFA_wavlmplus.yaml (stage 1:
 #   frozen wavlm_base_plus, every layer; head_nb 32, compression_dim 128, embed_dim 256, a softmax
-#   output layer and cross-entropy; SGD, momentum 0.9, nesterov, weight_decay 1e-4; ExponentialDecrease
-#   from 0.1 to 5e-4 with 2 warm-up epochs from zero; 20 epochs of batches of 128; num_frms 150 of
-#   20 ms: random 3 s crops, repeated when shorter; num_avg 2)
+#   output layer and cross-entropy; SGD, momentum 0.9, nesterov, weight_decay 1e-4;
+#   ExponentialDecrease from 0.1 to 5e-4 with 2 warm-up epochs from zero; 20 epochs of batches
+#   of 128; num_frms 150 of 20 ms: random 3 s crops, repeated when shorter; num_avg 2)
 # source: zlin0/wedefense egs/detection/asvspoof5/v15_ssl_mhfa/conf/MHFA_wavlmplus-FT.yaml (stage 2:
 #   frozen False; AdamW, weight_decay 1e-7; ExponentialDecrease from 1e-4 to 1e-6, 2 warm-up epochs
 #   from zero; 5 epochs of batches of 32)
@@ -29,8 +31,10 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
+# the model, the same in both stages (--init_from starts from a model of the same stages)
 MODEL=(--extractor WavLM_base_plus ${WAVLM_PATH:+--extractor_path "$WAVLM_PATH"}
-    --processor MHFA --head_nb 32 --compression_dim 128 --embedding_dim 256 --classifier Linear --loss CrossEntropy)
+    --processor MHFA --head_nb 32 --compression_dim 128 --embedding_dim 256
+    --classifier Linear --loss CrossEntropy)
 
 # stage 1: MHFA on the frozen WavLM Base+
 train_and_eval --dataset ASVspoof5Dataset_single "${MODEL[@]}" \

@@ -9,9 +9,10 @@
 #
 # source: ductuantruong/tcm_add README.md (main.py --algo 5 for LA, --algo 3 for DF) and main.py
 #   (Adam over the whole model, lr 1e-6, weight_decay 1e-4, batch_size 20, CrossEntropyLoss weight
-#   [0.1, 0.9] with class 1 = bona fide, emb-size 144, heads 4, kernel_size 31, num_encoders 4 (the
-#   TCM defaults here); training stops after num_epochs = 7 epochs without a lower dev loss or after
-#   75 epochs; the final model averages the 5 epochs of lowest dev loss)
+#   [0.1, 0.9] with class 1 = bona fide, the score the bona fide logit out[:, 1], emb-size 144,
+#   heads 4, kernel_size 31, num_encoders 4 (the TCM defaults here); training stops after num_epochs
+#   = 7 epochs without a lower dev loss or after 75 epochs; the final model averages the 5 epochs of
+#   lowest dev loss)
 # source: ductuantruong/tcm_add data_utils.py and utils.py (training, dev and eval: the first 66,800
 #   samples, repeated when shorter; RawBoost before the cut)
 # No flag here: its dev loss is computed on RawBoost-augmented dev audio (here: clean). Its batches
@@ -25,7 +26,7 @@ train() {
     train_and_eval --dataset "ASVspoof2021${1}Dataset_single" \
         --extractor XLSR_300M ${XLSR_PATH:+--extractor_path "$XLSR_PATH"} --finetune --extractor_lr 1e-6 \
         --processor TCM --classifier Linear --loss CrossEntropy --class_weights bonafide=0.9,spoof=0.1 \
-        --optimizer adam --lr 1e-6 --weight_decay 1e-4 --batch_size 20 -ep 75 \
+        --scoring bonafide_logit --optimizer adam --lr 1e-6 --weight_decay 1e-4 --batch_size 20 -ep 75 \
         --select dev_loss --patience 7 --average best:5 \
         -a rawboost --algo "$2" \
         --max_len 66800samples --crop first --eval_max_len 66800samples \
