@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import logging
 import os
+import re
 import warnings
 from pathlib import Path
 from typing import Any, Sequence
@@ -147,9 +149,9 @@ class TrainedCountermeasure:
         except ExportMismatch as error:
             raise UsageError(f"--export {export_format}: {self.description} does not export faithfully: {error}; score with score.py instead") from None
         except Exception as error:  # the exporters raise many types for a computation they cannot express
-            reason = " ".join(str(error).split())[:300]
+            reason = exporter_reason(error)
             raise UsageError(
-                f"--export {export_format}: {self.description} cannot be exported ({type(error).__name__}: {reason}); score with score.py instead"
+                f"--export {export_format}: {self.description} cannot be exported ({reason}); score with score.py instead"
             ) from None
         finally:
             partial.unlink(missing_ok=True)
@@ -170,6 +172,15 @@ def check_export(module: ScoringModule, path: Path, export_format: str) -> None:
             raise ExportMismatch(f"its scores differ from the model's by up to {difference:.3g} on other lengths")
 
 
+def exporter_reason(error: Exception) -> str:
+    """An exporter's error in one short line: torch.export's own cause (its "Exception summary"), else
+    the first line, without terminal colours."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(error))
+    summary = re.search(r"Exception summary\s+(.+)", text)
+    line = summary.group(1) if summary else (text.strip().splitlines() or [""])[0]
+    return f"{type(error).__name__}: {line.strip()[:200]}"
+
+
 class ExportMismatch(Exception):
     """The exported model's scores are not the model's."""
 
@@ -187,11 +198,11 @@ def _export_onnx(module: ScoringModule, example: tuple[torch.Tensor, torch.Tenso
     import onnxruntime  # here: scoring never needs it
 
     batch, time = torch.export.Dim("batch", min=1), torch.export.Dim("time", min=2)
-    exporter_log = logging.getLogger("torch.onnx")
+    exporter_log = logging.getLogger("torch")
     level = exporter_log.level
-    exporter_log.setLevel(logging.ERROR)  # its notes on operators of packages we do not use
+    exporter_log.setLevel(logging.CRITICAL)  # its notes on operators we do not use and on failed attempts
     try:
-        with warnings.catch_warnings(), contextlib.redirect_stdout(None):
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             warnings.simplefilter("ignore")
             torch.onnx.export(
                 module, example, str(path), dynamo=True, external_data=False, input_names=["wave", "lengths"],

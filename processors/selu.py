@@ -30,8 +30,10 @@ class _SELUFunction(torch.autograd.Function):
 
 
 def selu(x: torch.Tensor) -> torch.Tensor:
-    """torch.nn.functional.selu to float rounding (absolute error below 1e-6 in float32), faster on the CPU."""
-    return _SELUFunction.apply(x) if x.device.type == "cpu" else F.selu(x)
+    """torch.nn.functional.selu to float rounding (absolute error below 1e-6 in float32), faster on the
+    CPU; torch's own while a model is traced or exported (which cannot record a Python function)."""
+    exporting = torch.jit.is_tracing() or torch.compiler.is_exporting()
+    return _SELUFunction.apply(x) if x.device.type == "cpu" and not exporting else F.selu(x)
 
 
 class SELU(nn.Module):

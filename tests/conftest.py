@@ -56,6 +56,21 @@ def la2019_root(data_root, tmp_path_factory) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def trained_on_files(la2019_root, tmp_path_factory):
+    """A short run on the ASVspoof 2019 LA layout (flac files), with an embedding loss and an MHFA back-end."""
+    from train_and_eval import main
+
+    run_dir = tmp_path_factory.mktemp("inference") / "run"
+    code = main([
+        "--dataset", "ASVspoof2019LADataset_single", "--data_root", str(la2019_root), "--limit", "30", "-ep", "1",
+        "--processor", "MHFA", "--classifier", "EmbeddingFF", "--loss", "AdditiveAngularMargin", "--eval_max_len", "0.8",
+        "--output_dir", str(run_dir), "--results_csv", str(run_dir.parent / "results.csv"),
+    ])
+    assert code == 0
+    return run_dir
+
+
 # Tiny randomly initialised SSL models with the real CNN strides (20 ms hop, 400-sample receptive
 # field): a group-norm WavLM and HuBERT (base style, no attention mask) and a layer-norm wav2vec 2.0
 # (large / XLS-R style, attention mask and input normalisation).

@@ -1,4 +1,5 @@
 import torch
+from torch.nn import functional as F
 
 from processors.selu import SELU, selu
 
@@ -16,3 +17,11 @@ def test_selu_and_its_gradient_equal_torch_selu():
 def test_module_form_and_double_precision():
     x = torch.randn(3, 4, dtype=torch.float64)
     torch.testing.assert_close(SELU()(x), torch.selu(x))
+
+
+def test_a_traced_or_exported_selu_is_torchs_own():
+    """Tracing cannot record the Python function of the CPU path: while tracing, torch's SELU is used."""
+    x = torch.linspace(-4, 4, 101)
+    traced = torch.jit.trace(SELU(), x)
+    assert "aten::selu" in str(traced.inlined_graph)
+    torch.testing.assert_close(traced(2 * x), F.selu(2 * x), rtol=0, atol=0)
