@@ -19,6 +19,7 @@ from common import AUGMENTATIONS, CLASSIFIERS, DATASETS, MINERS, REGISTRIES, che
 from conventions import N_CLASSES, SAMPLE_RATE, UsageError
 from datasets.base import CROPS
 from settings import add_setting_flags, given_setting_flags, resolve_settings, restore_settings, setting_flag_dests
+from training.loaders import SAMPLINGS
 from training.optimization import OPTIMIZERS, SCHEDULERS
 from training.scoring import PRECISIONS
 from training.selection import SELECTION_METRICS, parse_average
@@ -31,7 +32,7 @@ MODEL_FLAGS = ("extractor", "extractor_path", "finetune", "extractor_lr", "proce
 TRAINING_FLAGS = (
     "lr", "weight_decay", "num_epochs", "seed", "max_len", "crop", "augment", "optimizer", "momentum", "nesterov", "scheduler",
     "warmup_epochs", "warmup_steps", "min_lr", "decay_factor", "step_epochs", "plateau_patience", "grad_accumulation",
-    "grad_clip", "select", "patience", "average",
+    "grad_clip", "select", "patience", "average", "sampling",
 )
 # what scoring uses: with --eval_only these come from the checkpoint unless given
 SCORING_FLAGS = ("limit", "eval_max_len", "precision")
@@ -286,6 +287,11 @@ def add_training_flags(parser: argparse.ArgumentParser) -> None:
     training.add_argument(
         "--average", default=None, metavar="best:K|last:K",
         help="the final model averages the parameters of the K best epochs by --select, or of the K last ones (default: the best epoch)",
+    )
+    training.add_argument(
+        "--sampling", choices=SAMPLINGS, default=defaults.sampling,
+        help="each epoch: as many draws as utterances, with replacement, every class equally likely (balanced), "
+        "or every utterance once in a random order (shuffle, as the published recipes) (default: balanced)",
     )
     training.add_argument(
         "--bucket", action=argparse.BooleanOptionalAction, default=defaults.bucket,

@@ -14,8 +14,7 @@
 #   samples)
 # No flag here: main.py's final model is a stochastic weight average (torchcontrib SWA) of the epochs
 #   at which the dev EER improved, with the BatchNorm statistics recomputed; here the best dev EER
-#   epoch is kept. Its batches are drawn uniformly from the training list; here they are
-#   class-balanced.
+#   epoch is kept.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -23,6 +22,6 @@ train_and_eval --dataset ASVspoof2019LADataset_single \
     --extractor SincAASIST --processor RawAASIST-L --classifier Linear --loss CrossEntropy \
     --class_weights bonafide=0.9,spoof=0.1 --scoring bonafide_logit \
     --optimizer adam --lr 1e-4 --weight_decay 1e-4 --scheduler cosine --min_lr 5e-6 \
-    --batch_size 24 -ep 100 \
+    --batch_size 24 --sampling shuffle -ep 100 \
     --max_len 64600samples --crop random --eval_max_len 64600samples \
     --output_dir "$RUNS_DIR/aasist_l" "$@"

@@ -17,8 +17,8 @@
 # No flag here: 00_train.sh starts from the released pre-trained network (--trained-model), here
 #   training starts from scratch; model.py's LFCC takes a 1024-point FFT up to 4 kHz (ours: 512
 #   points, the whole band) and its output is one logit with a sigmoid and BCE (ours: two logits and
-#   cross-entropy); the dev loss is computed in training mode (dropout on). Length-sorted batches are
-#   what --bucket (on) does, but here they are class-balanced draws.
+#   cross-entropy); the dev loss is computed in training mode (dropout on). Its length-sorted batches
+#   are what --bucket (on) does.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -26,6 +26,6 @@ for track in LA DF; do
     train_and_eval --dataset "ASVspoof2021${track}Dataset_single" \
         --extractor LFCC --processor LCNN --classifier Linear --loss CrossEntropy \
         --optimizer adam --lr 3e-4 --scheduler step --step_epochs 10 --decay_factor 0.5 \
-        --batch_size 64 -ep 100 --select dev_loss --patience 50 \
+        --batch_size 64 --sampling shuffle -ep 100 --select dev_loss --patience 50 \
         --output_dir "$RUNS_DIR/lfcc_lcnn_${track,,}" "$@"
 done

@@ -14,8 +14,7 @@
 #   first 64,600 samples, repeated when shorter) and model_config_RawNet.yaml (the model: the RawNet2
 #   defaults here; DF's file is a link to LA's)
 # No flag here: main.py keeps every epoch and names no rule to choose one (it prints the dev
-#   accuracy); here the best dev EER epoch is kept. Its batches are drawn uniformly from the training
-#   list; here they are class-balanced.
+#   accuracy); here the best dev EER epoch is kept.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -23,7 +22,7 @@ for track in LA DF; do
     train_and_eval --dataset "ASVspoof2021${track}Dataset_single" \
         --extractor SincRawNet2 --processor RawNet2 --classifier Linear --loss CrossEntropy \
         --class_weights bonafide=0.9,spoof=0.1 \
-        --optimizer adam --lr 1e-4 --weight_decay 1e-4 --batch_size 32 -ep 100 \
+        --optimizer adam --lr 1e-4 --weight_decay 1e-4 --batch_size 32 --sampling shuffle -ep 100 \
         --max_len 64600samples --crop first --eval_max_len 64600samples \
         --output_dir "$RUNS_DIR/rawnet2_${track,,}" "$@"
 done

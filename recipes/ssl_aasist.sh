@@ -15,8 +15,7 @@
 #   first 64,600 samples, repeated when shorter; eval: the first 64,600 samples)
 # No flag here: main_SSL_*.py keep every epoch and name no rule to choose one (they print the dev
 #   loss, on RawBoost-augmented dev audio); here the best dev EER epoch on clean dev audio is kept.
-#   Their batches are drawn uniformly from the training list; here they are class-balanced. The
-#   In-the-Wild score is not in that repository.
+#   The In-the-Wild score is not in that repository.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -25,7 +24,7 @@ train() {
     train_and_eval --dataset "ASVspoof2021${1}Dataset_single" \
         --extractor XLSR_300M ${XLSR_PATH:+--extractor_path "$XLSR_PATH"} --finetune --extractor_lr 1e-6 \
         --processor AASIST --classifier Linear --loss CrossEntropy --class_weights bonafide=0.9,spoof=0.1 \
-        --scoring bonafide_logit --optimizer adam --lr 1e-6 --weight_decay 1e-4 --batch_size 14 -ep 100 \
+        --scoring bonafide_logit --optimizer adam --lr 1e-6 --weight_decay 1e-4 --batch_size 14 --sampling shuffle -ep 100 \
         -a rawboost --algo "$2" \
         --max_len 64600samples --crop first --eval_max_len 64600samples \
         --output_dir "$RUNS_DIR/ssl_aasist_${1,,}" "${@:3}"

@@ -27,7 +27,7 @@
 #   MHFA; stage 2 scales the CNN's gradients by feature_grad_mult 0.1; utterances outside 50-400
 #   frames are filtered out of training; its scores are LLRs calibrated with the training class
 #   counts (here: the bona fide log-odds; EER and minDCF are the same). It uses no dev set in
-#   training; here dev is scored every epoch. Its batches are drawn uniformly; here class-balanced.
+#   training; here dev is scored every epoch.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -40,12 +40,12 @@ MODEL=(--extractor WavLM_base_plus ${WAVLM_PATH:+--extractor_path "$WAVLM_PATH"}
 train_and_eval --dataset ASVspoof5Dataset_single "${MODEL[@]}" \
     --optimizer sgd --momentum 0.9 --nesterov --weight_decay 1e-4 \
     --scheduler exponential --lr 0.2 --min_lr 1e-3 --warmup_epochs 2 \
-    --batch_size 128 -ep 20 --average last:2 --max_len 3 --crop random \
+    --batch_size 128 --sampling shuffle -ep 20 --average last:2 --max_len 3 --crop random \
     --output_dir "$RUNS_DIR/wavlm_mhfa_frozen" "$@"
 # stage 2: the whole model fine-tuned from stage 1's averaged model
 train_and_eval --dataset ASVspoof5Dataset_single "${MODEL[@]}" \
     --init_from "$RUNS_DIR/wavlm_mhfa_frozen/checkpoints/average.pt" --finetune --extractor_lr 5e-5 \
     --optimizer adamw --weight_decay 1e-7 \
     --scheduler exponential --lr 5e-5 --min_lr 5e-7 --warmup_epochs 2 \
-    --batch_size 32 -ep 5 --average last:1 --max_len 3 --crop random \
+    --batch_size 32 --sampling shuffle -ep 5 --average last:1 --max_len 3 --crop random \
     --output_dir "$RUNS_DIR/wavlm_mhfa_finetuned" "$@"

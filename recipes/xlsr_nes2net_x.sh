@@ -16,15 +16,14 @@
 #   repeated when shorter; 2021 eval: the first 64,600)
 # No flag here: main.py scores In-the-Wild on whole utterances (--test_protocol full), but
 #   --eval_only keeps the training run's --eval_max_len (64,600 samples) and has no value for whole
-#   utterances. Its dev loss is also computed on RawBoost-augmented dev audio. Its batches are drawn
-#   uniformly from the training list; here they are class-balanced.
+#   utterances. Its dev loss is also computed on RawBoost-augmented dev audio.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 train_and_eval --dataset ASVspoof2021DFDataset_single \
     --extractor XLSR_300M ${XLSR_PATH:+--extractor_path "$XLSR_PATH"} --finetune --extractor_lr 2.5e-7 \
     --processor Nes2Net-X --classifier Linear --loss CrossEntropy --class_weights bonafide=0.9,spoof=0.1 \
-    --scoring bonafide_logit --optimizer adam --lr 2.5e-7 --weight_decay 1e-4 --batch_size 12 -ep 100 \
+    --scoring bonafide_logit --optimizer adam --lr 2.5e-7 --weight_decay 1e-4 --batch_size 12 --sampling shuffle -ep 100 \
     --average best:5 \
     -a rawboost --algo 4 \
     --max_len 64600samples --crop first --eval_max_len 64600samples \

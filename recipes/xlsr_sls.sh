@@ -15,15 +15,14 @@
 # source: QiShanZhang/SLSforADD data_utils_SSL.py (RawBoost on the whole utterance, then its
 #   first 64,600 samples, repeated when shorter; every eval set: the first 64,600 samples)
 # No flag here: main.py uses no dev set; it stops once the training loss of an epoch does not fall
-#   (patience 1) and names the epoch before as the best; here the best dev EER epoch is kept. Its
-#   batches are drawn uniformly from the training list; here they are class-balanced.
+#   (patience 1) and names the epoch before as the best; here the best dev EER epoch is kept.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 train_and_eval --dataset ASVspoof2021DFDataset_single \
     --extractor XLSR_300M ${XLSR_PATH:+--extractor_path "$XLSR_PATH"} --finetune --extractor_lr 1e-6 \
     --processor SLS --classifier Linear --loss CrossEntropy --class_weights bonafide=0.9,spoof=0.1 \
-    --optimizer adam --lr 1e-6 --weight_decay 1e-4 --batch_size 5 -ep 50 \
+    --optimizer adam --lr 1e-6 --weight_decay 1e-4 --batch_size 5 --sampling shuffle -ep 50 \
     -a rawboost --algo 3 \
     --max_len 64600samples --crop first --eval_max_len 64600samples \
     --output_dir "$RUNS_DIR/xlsr_sls_df" "$@"

@@ -15,9 +15,8 @@
 #   lowest dev loss)
 # source: ductuantruong/tcm_add data_utils.py and utils.py (training, dev and eval: the first 66,800
 #   samples, repeated when shorter; RawBoost before the cut)
-# No flag here: its dev loss is computed on RawBoost-augmented dev audio (here: clean). Its batches
-#   are drawn uniformly from the training list; here they are class-balanced. The In-the-Wild score
-#   is not in that repository.
+# No flag here: its dev loss is computed on RawBoost-augmented dev audio (here: clean). The In-the-Wild score is not in
+#   that repository.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -26,7 +25,7 @@ train() {
     train_and_eval --dataset "ASVspoof2021${1}Dataset_single" \
         --extractor XLSR_300M ${XLSR_PATH:+--extractor_path "$XLSR_PATH"} --finetune --extractor_lr 1e-6 \
         --processor TCM --classifier Linear --loss CrossEntropy --class_weights bonafide=0.9,spoof=0.1 \
-        --scoring bonafide_logit --optimizer adam --lr 1e-6 --weight_decay 1e-4 --batch_size 20 -ep 75 \
+        --scoring bonafide_logit --optimizer adam --lr 1e-6 --weight_decay 1e-4 --batch_size 20 --sampling shuffle -ep 75 \
         --select dev_loss --patience 7 --average best:5 \
         -a rawboost --algo "$2" \
         --max_len 66800samples --crop first --eval_max_len 66800samples \

@@ -1,4 +1,4 @@
-"""The batches of training (class-balanced, length-bucketed, sharded across ranks) and of scoring.
+"""The batches of training (class-balanced or shuffled, length-bucketed, sharded across ranks) and of scoring.
 
 Every epoch's training order is a function of (seed, epoch) only, so a resumed run, every
 DataLoader worker and every rank of a distributed run see the same draw.
@@ -14,11 +14,22 @@ from torch.utils.data import DataLoader, Sampler
 from datasets.base import AudioDataset, collate_batch
 
 
+SAMPLINGS = ("balanced", "shuffle")
+
+
 def class_balanced_draw(labels: np.ndarray, seed: int, epoch: int) -> np.ndarray:
     """len(labels) utterance indices drawn with replacement, every class equally likely."""
     counts = np.bincount(labels)
     weights = 1.0 / counts[labels]
     return np.random.default_rng([seed, epoch]).choice(len(labels), size=len(labels), replace=True, p=weights / weights.sum())
+
+
+def epoch_draw(labels: np.ndarray, seed: int, epoch: int, sampling: str = "balanced") -> np.ndarray:
+    """The epoch's utterance indices: class_balanced_draw ("balanced"), or every utterance once in a
+    random order ("shuffle", as the published systems' DataLoader(shuffle=True) draws)."""
+    if sampling == "shuffle":
+        return np.random.default_rng([seed, epoch]).permutation(len(labels))
+    return class_balanced_draw(labels, seed, epoch)
 
 
 def training_batches(
@@ -29,15 +40,16 @@ def training_batches(
     epoch: int,
     rank: int = 0,
     world_size: int = 1,
+    sampling: str = "balanced",
 ) -> list[np.ndarray]:
     """The epoch's batches of utterance indices for `rank` of `world_size`.
 
-    The class-balanced draw is cut into batches of `batch_size` (the draws beyond the last whole
+    The epoch's draw (epoch_draw: class-balanced, or shuffled) is cut into batches of `batch_size` (the draws beyond the last whole
     batch are dropped, unless the split holds less than one batch). With `lengths` (bucketing)
     the draw is first sorted by length, so that a batch holds utterances of similar length, and the
     batches are shuffled. Ranks take every world_size-th batch, each the same number of them.
     """
-    order = class_balanced_draw(labels, seed, epoch)
+    order = epoch_draw(labels, seed, epoch, sampling)
     if len(order) > batch_size:
         order = order[: len(order) // batch_size * batch_size]
     if lengths is not None:

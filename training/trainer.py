@@ -81,6 +81,7 @@ class TrainingSettings:
     patience: int | None = None  # stop after this many epochs without improvement
     average: str | None = None  # "best:K" or "last:K": the final model averages K epochs
     bucket: bool = True  # batches of utterances of similar length
+    sampling: str = "balanced"  # training.loaders.SAMPLINGS: class-balanced draws, or each utterance once per epoch
     seed: int = 0  # of the training order
     num_workers: int = 0  # DataLoader worker processes
 
@@ -176,7 +177,8 @@ class Trainer:
         lengths = None if not settings.bucket or train.fixed_length else train.lengths()
         batches = BatchList(
             lambda epoch: training_batches(
-                train.labels, lengths, settings.batch_size, settings.seed, epoch, self.ranks.rank, self.ranks.world_size
+                train.labels, lengths, settings.batch_size, settings.seed, epoch, self.ranks.rank, self.ranks.world_size,
+                settings.sampling,
             ),
             epoch=1,
         )

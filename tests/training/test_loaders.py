@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from conventions import BONAFIDE, SPOOF
-from training.loaders import class_balanced_draw, scoring_batches, training_batches
+from training.loaders import class_balanced_draw, epoch_draw, scoring_batches, training_batches
 
 
 def test_the_draw_gives_both_classes_equal_chances():
@@ -18,6 +18,17 @@ def test_the_draw_is_a_function_of_seed_and_epoch_only():
     np.testing.assert_array_equal(class_balanced_draw(labels, 3, 1), class_balanced_draw(labels, 3, 1))
     assert not np.array_equal(class_balanced_draw(labels, 3, 1), class_balanced_draw(labels, 4, 1))
     assert not np.array_equal(class_balanced_draw(labels, 3, 1), class_balanced_draw(labels, 3, 2))
+
+
+def test_shuffle_takes_every_utterance_once_in_an_order_of_seed_and_epoch():
+    labels = np.array([BONAFIDE] * 10 + [SPOOF] * 90)
+    order = epoch_draw(labels, 3, 1, "shuffle")
+    assert sorted(order) == list(range(100)) and not np.array_equal(order, np.arange(100))
+    np.testing.assert_array_equal(order, epoch_draw(labels, 3, 1, "shuffle"))
+    assert not np.array_equal(order, epoch_draw(labels, 3, 2, "shuffle"))
+    batches = training_batches(labels, None, 32, seed=3, epoch=1, sampling="shuffle")
+    assert len(batches) == 3 and len(set(np.concatenate(batches))) == 96  # the last partial batch dropped
+    assert (labels[np.concatenate(batches)] == BONAFIDE).sum() <= 10
 
 
 def padding_share(batches, lengths):
