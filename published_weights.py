@@ -59,6 +59,6 @@ def recognise_published_weights(content: object, source: str) -> PublishedWeight
                 if mapped is not None:
                     return PublishedWeights(name, mapped)
     raise UsageError(
-        f"{source} is neither a checkpoint of this tool nor the released weights of "
+        f"{source} is neither a checkpoint of this tool (no model, loss and arguments in it) nor the released weights of "
         f"{', '.join(published_names())} (README: Reference models); give runs/<run>/checkpoints/best.pt"
     )

@@ -78,7 +78,7 @@ def test_released_rawnet2_weights_are_recognised(tmp_path):
 )
 def test_a_file_that_is_neither_a_checkpoint_nor_released_weights_is_refused(content, tmp_path):
     torch.save(content, tmp_path / "weights.pth")
-    with pytest.raises(UsageError, match="neither a checkpoint of this tool nor the released weights of AASIST, AASIST-L, RawNet2"):
+    with pytest.raises(UsageError, match=r"neither a checkpoint of this tool \(no model, loss and arguments in it\) nor the released weights of AASIST, AASIST-L, RawNet2"):
         load_countermeasure(tmp_path / "weights.pth")
 
 

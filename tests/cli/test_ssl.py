@@ -74,6 +74,7 @@ def test_a_frozen_stage_is_fine_tuned_from_its_checkpoint_with_init_from(tiny_ss
     assert first[0::4] == second[0::4]
     assert [float(score) for score in second[3::4]] == pytest.approx([float(score) for score in first[3::4]], rel=1e-5, abs=1e-6)
 
+    capsys.readouterr()
     assert main([*files, "--init_from", str(stage_one), "--output_dir", str(tmp_path / "other")]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "holds a model of --extractor WavLM_base --processor MHFA --classifier FF" in error

@@ -34,7 +34,7 @@ def test_sweep_runs_every_combination_into_one_csv(tmp_path, data_root):
         rows = list(csv.DictReader(file))
     # CrossEntropy takes no margin: it runs once; ArcFace runs once per margin
     assert [(row["loss"], row["loss_parameters"].split(";")[0]) for row in rows] == [
-        ("CrossEntropy", ""),
+        ("CrossEntropy", "scoring=log_odds"),
         ("AdditiveAngularMargin", "margin=0.2"),
         ("AdditiveAngularMargin", "margin=0.4"),
     ]
