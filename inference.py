@@ -2,7 +2,7 @@
 weights of a reference model, score waves and audio files, export it to TorchScript or ONNX.
 
     from inference import load_countermeasure
-    countermeasure = load_countermeasure("runs/<run>")          # or runs/<run>/checkpoints/best.pt
+    countermeasure = load_countermeasure("runs/<run>")          # or a checkpoint, or released weights
     countermeasure.score_files(["a.flac", "b.wav"])              # {"a.flac": 2.31, "b.wav": -4.02}
     countermeasure.score_wave(samples, sample_rate=16000)        # higher = bona fide
 
@@ -70,9 +70,13 @@ def restore(model: Countermeasure, loss: BaseLoss, checkpoint: dict[str, Any], s
 
 
 def checkpoint_path(path: str | Path) -> Path:
-    """A run directory's checkpoints/best.pt (its averaged model when it averaged), or the file itself."""
+    """The model a run directory evaluated (checkpoints/average.pt when it averaged epochs, else
+    checkpoints/best.pt), or the file itself."""
     path = Path(path)
-    return path / "checkpoints" / "best.pt" if path.is_dir() else path
+    if not path.is_dir():
+        return path
+    average = path / "checkpoints" / "average.pt"
+    return average if average.is_file() else path / "checkpoints" / "best.pt"
 
 
 class ScoringModule(nn.Module):
@@ -108,6 +112,7 @@ class TrainedCountermeasure:
                 f"the model's classifier {self.arguments.classifier} compares each trial with a bona fide reference "
                 "of its speaker, which single recordings do not have; score it on a corpus with train_and_eval.py --eval_only"
             )
+        self.trainer.skipped.pop(name, None)
         dataset.min_length = self.model.extractor.min_samples
         if self.arguments.eval_max_len is not None:
             dataset.configure_scoring(round(self.arguments.eval_max_len * SAMPLE_RATE))

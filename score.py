@@ -4,7 +4,7 @@
     python score.py runs/<run> recordings/ --output scores.txt
     python score.py runs/<run> --export onnx --output model.onnx
 
-MODEL is a run directory (its checkpoints/best.pt), a checkpoint, or the authors' released weights of
+MODEL is a run directory (the model it evaluated: checkpoints/average.pt or best.pt), a checkpoint, or the authors' released weights of
 a reference model (AASIST.pth, AASIST-L.pth, RawNet2's). A folder is scored recursively (wav, flac,
 ogg, mp3), as train_and_eval.py --score_folder scores one.
 """

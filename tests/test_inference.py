@@ -44,6 +44,22 @@ def test_a_wave_in_memory_scores_as_its_file_and_other_rates_are_resampled(train
         countermeasure.score_waves([wave, np.zeros((2, 100))])
 
 
+def test_a_run_directory_gives_the_model_it_evaluated_the_average_when_it_averaged(trained_on_files, tmp_path):
+    def assert_loaded(expected):
+        loaded = load_countermeasure(tmp_path / "run").model.state_dict()
+        for name, tensor in expected["model"].items():
+            torch.testing.assert_close(loaded[name], tensor, rtol=0, atol=0)
+
+    checkpoints = tmp_path / "run" / "checkpoints"
+    checkpoints.mkdir(parents=True)
+    best = torch.load(trained_on_files / "checkpoints" / "best.pt", weights_only=True)
+    torch.save(best, checkpoints / "best.pt")
+    assert_loaded(best)
+    averaged = {**best, "model": {name: tensor / 2 if tensor.is_floating_point() else tensor for name, tensor in best["model"].items()}}
+    torch.save(averaged, checkpoints / "average.pt")
+    assert_loaded(averaged)
+
+
 @pytest.mark.parametrize("data_parallel", [False, True], ids=["plain", "DataParallel names"])
 def test_released_aasist_l_weights_score_as_the_authors_model(data_parallel, tmp_path):
     """The authors' state_dict (their names and shapes, random values) is recognised as AASIST-L and scores
