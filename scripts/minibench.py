@@ -830,12 +830,18 @@ def prepare(raw: Path, bonafide_per_set: int = 40, spoof_ratio: float = 1.25, pe
     neural = [p for p in todo if p["attack"] in tts.NEURAL]
     worker = None
     workers = []
-    if neural:  # two workers: Kokoro (the slowest) alone, Piper and hibari in the other
+    if neural:  # two workers with about the same work (Kokoro's pieces cost most)
         language_of = {s.name: s.language for s in sets}
-        for name, attacks in (("kokoro", ("A09",)), ("piper_hibari", ("A08", "A14"))):
-            job_list = [j for attack in attacks
-                        for j in tts.neural_jobs(attack, [p for p in neural if p["attack"] == attack], language_of)]
-            worker = tts.start_neural(tts_python, job_list, raw / "tts" / f"jobs_{name}.jsonl", raw / "neural.log",
+        job_list = [j for attack in sorted({p["attack"] for p in neural})
+                    for j in tts.neural_jobs(attack, [p for p in neural if p["attack"] == attack], language_of)]
+        shares: list[list[dict]] = [[], []]
+        loads = [0.0, 0.0]
+        for job in job_list:
+            lighter = int(loads[1] < loads[0])
+            shares[lighter].append(job)
+            loads[lighter] += tts.NEURAL_COST[job["engine"]] * len(job["pieces"])
+        for number, share in enumerate(shares):
+            worker = tts.start_neural(tts_python, share, raw / "tts" / f"neural_jobs_{number}.jsonl", raw / "neural.log",
                                       raw.parent / "kokoro_cache")
             workers += [worker] if worker else []
         log(f"minibench: neural TTS of {len(neural)} utterances started in the TTS venv (log: {raw / 'neural.log'})")

@@ -148,7 +148,7 @@ class Engines:
     def matched(self, job: dict, text: str, target: float) -> tuple[np.ndarray, int]:
         """Synthesise at the stretch predicted from this engine's running speech-per-character rate; redo
         once with the measured ratio when the speech is more than 15 % off its target."""
-        key = (job["engine"], job["voice"], job["espeak"])
+        key = (job["engine"], job["espeak"])  # the styles of one engine speak at about the same rate
         history = self.calibration.setdefault(key, [])
         chars = max(1, len(text))
         rate = float(np.median(history)) if history else None  # seconds of speech per character at stretch 1

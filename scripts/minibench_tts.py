@@ -55,6 +55,7 @@ FESTIVAL_VOICES = {
 }
 KOKORO_STYLES = ("jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo")
 NEURAL = {"A08": "piper", "A09": "kokoro", "A14": "hibari"}
+NEURAL_COST = {"piper": 1.0, "kokoro": 4.0, "hibari": 0.5}  # rough CPU time per piece, relative
 
 
 def base(language: str) -> str:
