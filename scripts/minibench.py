@@ -203,7 +203,8 @@ def codec_round_trip(wave: np.ndarray, rate: int, codec: str) -> tuple[np.ndarra
 def channel(wave: np.ndarray, rate: int, seed: int) -> np.ndarray:
     """The common chain: any rate -> 8 kHz -> 200-3400 Hz band-pass -> trim leading/trailing silence ->
     RMS to TARGET_RMS_DB -> PAD_S of padding each end -> common noise floor NOISE_SNR_DB below the speech,
-    band-passed -> GSM 06.10 round trip -> mu-law 8-bit round trip -> 16 kHz -> TPDF dither of one 16-bit step.
+    band-passed -> GSM 06.10 round trip -> the band-pass again and the speech back to TARGET_RMS_DB -> mu-law 8-bit
+    round trip -> 16 kHz -> TPDF dither of one 16-bit step.
     float32 at OUT_RATE."""
     rng = np.random.default_rng(seed)
     narrow = band_pass(resample(wave, rate, NARROW_RATE))
@@ -216,8 +217,12 @@ def channel(wave: np.ndarray, rate: int, seed: int) -> np.ndarray:
     noise *= 10 ** ((TARGET_RMS_DB - NOISE_SNR_DB) / 20) / (np.sqrt(np.mean(noise.astype(np.float64) ** 2)) + 1e-12)
     peak = np.max(np.abs(padded + noise))
     mixed = (padded + noise) * (0.98 / peak if peak > 0.98 else 1.0)  # never clip (a rare loud TTS peak)
-    coded = mu_law_round_trip(gsm_round_trip(mixed.astype(np.float32)))
-    wide = resample(coded, NARROW_RATE, OUT_RATE)
+    # the receiving side's telephone filter: the codec's noise below 200 Hz would be a class cue otherwise;
+    # then the speech back to the target RMS (the filter takes away a class-dependent part of it), never clipping
+    gsm = band_pass(gsm_round_trip(mixed.astype(np.float32))).astype(np.float64)
+    gsm *= 10 ** (TARGET_RMS_DB / 20) / (np.sqrt(np.mean(gsm[pad: len(gsm) - pad] ** 2)) + 1e-12)
+    gsm *= 0.98 / max(0.98, float(np.max(np.abs(gsm))))
+    wide = resample(mu_law_round_trip(gsm.astype(np.float32)), NARROW_RATE, OUT_RATE)
     dither = (rng.random(len(wide)) - rng.random(len(wide))) / 32768.0
     return np.clip(wide + dither, -1.0, 1.0).astype(np.float32)
 
