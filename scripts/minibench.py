@@ -74,6 +74,7 @@ PIECE_SECONDS = (0.2, 4.0)  # usable speech duration of one clip
 UTTERANCE_SECONDS = (2.0, 4.0)  # speech and pauses of an assembled utterance
 GAP_SECONDS = (0.12, 0.4)  # pause between two clips (digital silence; the chain's noise floor fills it)
 FADE_S = 0.01  # raised-cosine fade at both ends of every clip
+SPOOF_LENGTH = (0.6, 1.5)  # a TTS utterance outside these times the length of the one it mirrors is left out
 
 
 # ----- attacks: fixed ids, one per system / voice family -----
@@ -635,6 +636,19 @@ def trimmed_piece(wave: np.ndarray, rate: int) -> np.ndarray:
     return fade(stored[start:end], STORE_RATE)
 
 
+def fit_piece(piece: np.ndarray, seconds: float) -> np.ndarray:
+    """A TTS piece far longer than the recording it mirrors (its text says more than the recording, or the voice
+    ignores the rate) ends at the quietest 20 ms frame between 0.9 and 1.3 times the recording's duration,
+    faded out, as a recording that stops at a pause."""
+    if len(piece) <= 1.3 * seconds * STORE_RATE:
+        return piece
+    n = int(FRAME_S * STORE_RATE)
+    energies = frame_db(piece, STORE_RATE)
+    first, last = int(0.9 * seconds / FRAME_S), min(len(energies) - 1, int(1.3 * seconds / FRAME_S))
+    cut = (first + int(np.argmin(energies[first: last + 1]))) * n
+    return fade(piece[: max(n, cut)], STORE_RATE)
+
+
 def join(pieces: list[np.ndarray], gaps: list[float]) -> np.ndarray:
     parts = []
     for i, piece in enumerate(pieces):
@@ -662,9 +676,11 @@ def assemble_set(voice_set, count: int, folder: Path) -> list[dict]:
     torch.set_num_threads(1)
     folder.mkdir(parents=True, exist_ok=True)
     plan_path = folder / "plan.json"
+    clips = hashlib.sha256(json.dumps([[c.path, c.text, c.start, c.end] for c in voice_set.clips]).encode()).hexdigest()
     if plan_path.is_file():
         plan = json.loads(plan_path.read_text(encoding="utf-8"))
-        if plan.get("count") == count and all((folder / f"{u['prompt']}.flac").is_file() for u in plan["utterances"]):
+        if plan.get("count") == count and plan.get("clips") == clips and \
+                all((folder / f"{u['prompt']}.flac").is_file() for u in plan["utterances"]):
             return plan["utterances"]
     rng = np.random.default_rng(stable_seed("assemble", voice_set.name))
     order = rng.permutation(len(voice_set.clips))
@@ -726,7 +742,8 @@ def assemble_set(voice_set, count: int, folder: Path) -> list[dict]:
         waiting = waiting[-4:]
     if current and length(current, gaps) >= low and len(utterances) < count:
         emit()
-    plan_path.write_text(json.dumps({"count": count, "utterances": utterances}, ensure_ascii=False), encoding="utf-8")
+    plan_path.write_text(json.dumps({"count": count, "clips": clips, "utterances": utterances}, ensure_ascii=False),
+                         encoding="utf-8")
     return utterances
 
 
@@ -738,6 +755,13 @@ def proxy_text(pool: list[str], seconds: float, rng: np.random.Generator) -> str
     n = max(1, min(len(words), int(round(seconds * 2.2))))
     start = int(rng.integers(len(words) - n + 1))
     return " ".join(words[start: start + n]).strip(" ,;:-")
+
+
+def fits(text: str, seconds: float) -> bool:
+    """Whether a TTS system can say `text` in about `seconds`: a text is replaced by words of the language when it
+    is missing or far too short for its recording (klettres' Arabic and Malayalam letters are 2-3 s recordings;
+    about 0.08 s per character, at most twice slower)."""
+    return bool(text) and 2 * max(0.25, 0.08 * len(text)) >= 0.6 * seconds
 
 
 def plan_spoofs(sets: list, utterances: dict[str, list[dict]], available: dict[str, set[str]],
@@ -763,10 +787,11 @@ def plan_spoofs(sets: list, utterances: dict[str, list[dict]], available: dict[s
             count = min(counts[attack], len(bona), per_attack if per_attack > 0 else len(bona))
             rng = np.random.default_rng(stable_seed("texts", attack, voice_set.name))
             for turn, utterance in enumerate(sample(bona, count, attack, voice_set.name)):
-                pieces = [{"text": info["text"] or proxy_text(pool, info["seconds"], rng), "seconds": info["seconds"]}
-                          for info in utterance["pieces"]]
+                pieces = [{"text": info["text"] if fits(info["text"], info["seconds"]) else proxy_text(pool, info["seconds"], rng),
+                           "seconds": info["seconds"]} for info in utterance["pieces"]]
                 plans.append({"attack": attack, "set": voice_set.name, "prompt": utterance["prompt"], "turn": turn,
-                              "pieces": pieces, "gaps": utterance["gaps"], "codec": utterance["codec"]})
+                              "pieces": pieces, "gaps": utterance["gaps"], "codec": utterance["codec"],
+                              "seconds": utterance["seconds"]})
     return plans
 
 
@@ -824,11 +849,13 @@ def prepare(raw: Path, bonafide_per_set: int = 40, spoof_ratio: float = 1.25, pe
     pools = sources.proxy_pool()
     plans = plan_spoofs(sets, utterances, available, spoof_ratio, per_attack, pools, sources.UNIT_SPLITS)
     for plan in plans:
-        plan["folder"] = str(raw / "tts" / plan["attack"] / plan["set"] / plan["prompt"])
-        plan["flac"] = plan["folder"] + ".flac"
         plan["voice"] = tts.voice_for(plan["attack"], by_name[plan["set"]].language, plan["turn"] + stable_seed(plan["set"]) % 7) \
             if ATTACKS[plan["attack"]].kind == "tts" else ""
         plan["seed"] = stable_seed("tts", plan["attack"], plan["set"], plan["prompt"]) % 2 ** 31
+        # the wave's name carries what it is made of, so that a changed plan never reuses a stale wave
+        digest = hashlib.sha256(json.dumps([plan["pieces"], plan["gaps"], plan["voice"]]).encode()).hexdigest()[:10]
+        plan["folder"] = str(raw / "tts" / plan["attack"] / plan["set"] / f"{plan['prompt']}_{digest}")
+        plan["flac"] = plan["folder"] + ".flac"
 
     # TTS: the neural worker in the background, the system engines meanwhile
     todo = [p for p in plans if ATTACKS[p["attack"]].kind == "tts" and not Path(p["flac"]).is_file()]
@@ -870,23 +897,30 @@ def prepare(raw: Path, bonafide_per_set: int = 40, spoof_ratio: float = 1.25, pe
                          "prompt": utterance["prompt"], "attack": "-",
                          "path": str(raw / "bonafide" / voice_set.name / f"{utterance['prompt']}.flac"),
                          "text": " | ".join(info["text"] for info in utterance["pieces"])})
-    made = {}
+    made: dict[str, int] = {}
+    dropped: dict[str, int] = {}
     for plan in plans:
         voice_set = by_name[plan["set"]]
         path = Path(plan["flac"]) if ATTACKS[plan["attack"]].kind == "tts" else \
             raw / "bonafide" / plan["set"] / f"{plan['prompt']}.flac"
         if ATTACKS[plan["attack"]].kind == "tts" and not path.is_file():
             folder = Path(plan["folder"])
-            if not (folder / "done").is_file():
+            if Path(plan["folder"] + ".dropped").is_file() or not (folder / "done").is_file():
+                dropped[plan["attack"]] = dropped.get(plan["attack"], 0) + 1
                 continue
             try:
-                pieces = [trimmed_piece(*read_mono(folder / f"{i}.wav")) for i in range(len(plan["pieces"]))]
+                pieces = [fit_piece(trimmed_piece(*read_mono(folder / f"{i}.wav")), piece["seconds"])
+                          for i, piece in enumerate(plan["pieces"])]
             except Exception as error:
                 log(f"minibench: {plan['attack']} {plan['set']}/{plan['prompt']}: {error}")
                 continue
-            if any(len(p) == 0 for p in pieces):
+            wave = join(pieces, plan["gaps"]) if all(len(p) for p in pieces) else np.zeros(0, np.float32)
+            if not SPOOF_LENGTH[0] <= len(wave) / STORE_RATE / plan["seconds"] <= SPOOF_LENGTH[1]:
+                Path(plan["folder"] + ".dropped").write_text("")  # far shorter or longer than what it mirrors
+                shutil.rmtree(folder, ignore_errors=True)
+                dropped[plan["attack"]] = dropped.get(plan["attack"], 0) + 1
                 continue
-            soundfile.write(str(path), join(pieces, plan["gaps"]), STORE_RATE, subtype="PCM_16", format="FLAC")
+            soundfile.write(str(path), wave, STORE_RATE, subtype="PCM_16", format="FLAC")
             shutil.rmtree(folder, ignore_errors=True)
         made[plan["attack"]] = made.get(plan["attack"], 0) + 1
         rows.append({"key": "spoof", "speaker": voice_set.speaker, "set": voice_set.name, "unit": voice_set.unit,
@@ -894,6 +928,13 @@ def prepare(raw: Path, bonafide_per_set: int = 40, spoof_ratio: float = 1.25, pe
                      "prompt": plan["prompt"], "attack": plan["attack"], "path": str(path),
                      "text": " | ".join(piece["text"] for piece in plan["pieces"])})
     log("minibench: spoofs per attack: " + ", ".join(f"{a} {n}" for a, n in sorted(made.items())))
+    if dropped:
+        log("minibench: TTS utterances left out (failed, or far off the length of the utterance they mirror): "
+            + ", ".join(f"{a} {n}" for a, n in sorted(dropped.items())))
+    keep = {Path(p["folder"]).name for p in plans}  # waves of earlier plans
+    for stale in sorted((raw / "tts").glob("A*/*/*")):
+        if stale.name.split(".")[0] not in keep:
+            shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
     write_table(raw / "manifest.tsv", rows, MANIFEST_COLUMNS)
     speakers = sorted({(s.speaker, sources.UNIT_SPLITS[s.unit]) for s in sets if utterances.get(s.name)})
     write_table(raw / "splits.tsv", [{"speaker": s, "split": p} for s, p in speakers], ("speaker", "split"))

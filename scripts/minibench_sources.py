@@ -63,7 +63,6 @@ UNIT_SPLITS.update({
     "hedgewars": "train",
     "asterisk_Menardi": "dev",
     "asterisk_esco": "dev",
-    "fillets_en": "dev",
     "saytime": "dev",
     "asterisk_June": "eval",
     "asterisk_Carlo": "eval",
@@ -210,7 +209,7 @@ FILLETS_VOICES = {"font_small": "small", "font_big": "big"}  # the two fish; eve
 
 def fillets_sets(root: Path = FILLETS) -> list[VoiceSet]:
     sets = []
-    for language in ("cs", "nl", "en"):
+    for language in ("cs", "nl"):  # sound/*/en: language-independent lines (mock German and Russian, noises)
         lines: dict[str, tuple[str, str]] = {}  # dialog id -> (character, text)
         for lua in sorted(glob.glob(str(root / "script" / "*" / f"dialogs_{language}.lua"))):
             content = Path(lua).read_text(encoding="utf-8", errors="replace")
@@ -224,11 +223,12 @@ def fillets_sets(root: Path = FILLETS) -> list[VoiceSet]:
             if dialog not in lines:
                 continue
             font, text = lines[dialog]
+            text = clean_text(text.replace("\\n", " "))
+            if not re.search(r"[^\W\d_]{2,}", text) or re.search(r"[0-9A-F]{12}", text):
+                continue  # noises (no text) and the virus's hexadecimal lines are not speech
             voice = FILLETS_VOICES.get(font, "minor")
-            if language == "en":
-                voice = "minor"  # the fish speak only Czech and Dutch
-            by_voice.setdefault(voice, []).append(Clip(path, clean_text(text.replace("\\n", " "))))
-        package = "fillets-ng-data" if language == "en" else f"fillets-ng-data-{language} fillets-ng-data"
+            by_voice.setdefault(voice, []).append(Clip(path, text))
+        package = f"fillets-ng-data-{language} fillets-ng-data"
         for voice, clips in sorted(by_voice.items()):
             name = f"fillets_{language}_{voice}"
             sets.append(VoiceSet(name, name, f"fillets_{language}", language, package, clips))

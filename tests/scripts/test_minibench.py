@@ -331,6 +331,23 @@ def test_spoofs_match_each_set_and_speak_its_language(clips):
     assert max(sum(p["set"] == s.name and p["attack"] == a for p in capped) for s in sets for a in available) == 1
 
 
+def test_a_tts_piece_far_longer_than_its_recording_ends_at_a_pause():
+    rate = minibench.STORE_RATE
+    rng = np.random.default_rng(5)
+    words = [0.3 * voice(rate, 0.5, 120, rng, 3000, 0.0) for _ in range(6)]
+    piece = np.concatenate([np.concatenate([w, np.zeros(rate // 10, np.float32)]) for w in words])[: -rate // 10]
+    assert minibench.fit_piece(piece, 3.0) is piece  # within 1.3 times: kept whole
+    cut = minibench.fit_piece(piece, 1.5)
+    assert 0.9 * 1.5 <= len(cut) / rate <= 1.3 * 1.5
+    assert abs(len(cut) / rate - 1.7) <= 0.04  # in the pause after the third word (1.7-1.8 s)
+    assert abs(cut[-1]) < 1e-3
+
+
+def test_texts_far_too_short_for_their_recording_are_replaced():
+    assert minibench.fits("A", 0.8) and minibench.fits("ba1", 0.35) and minibench.fits("Une grenouille.", 1.2)
+    assert not minibench.fits("ا", 2.6) and not minibench.fits("", 1.0)
+
+
 def test_proxy_text_takes_words_of_the_language():
     rng = np.random.default_rng(0)
     text = minibench.proxy_text(["— (x) Une grenouille verte sur une feuille."], 1.0, rng)
@@ -375,8 +392,10 @@ def test_tuxpaint_fillets_and_festvox_sources(tmp_path):
     (fillets / "sound" / "barrel" / "cs").mkdir(parents=True)
     (fillets / "script" / "barrel" / "dialogs_cs.lua").write_text(
         'dialogId("bar-v-co", "font_big", "What now?")\ndialogStr("Co teď?")\n\n'
-        'dialogId("bar-x-hs", "font_statue", "Calm.")\ndialogStr("Klid.")\n', encoding="utf-8")
-    for dialog in ("bar-v-co", "bar-x-hs"):
+        'dialogId("bar-x-hs", "font_statue", "Calm.")\ndialogStr("Klid.")\n\n'
+        'dialogId("bar-x-gr0", "", "")\n\ndialogId("disk-x-vir1", "font_green", "033455D394F938E624A68")\n'
+        'dialogStr("033455D394F938E624A68")\n', encoding="utf-8")
+    for dialog in ("bar-v-co", "bar-x-hs", "bar-x-gr0", "disk-x-vir1"):  # a growl and hexadecimal: not speech
         soundfile.write(fillets / "sound" / "barrel" / "cs" / f"{dialog}.ogg", np.zeros(800, np.float32), 8000,
                         format="OGG", subtype="VORBIS")
     sets = minibench_sources.fillets_sets(fillets)
