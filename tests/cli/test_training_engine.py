@@ -16,6 +16,9 @@ import torch
 from train_and_eval import main
 
 REPOSITORY = Path(__file__).resolve().parents[2]
+# one thread in this process and in the runs it starts: a run stopped in a subprocess and resumed here
+# computes with the same thread count as the uninterrupted one, whatever an earlier test left
+pytestmark = pytest.mark.usefixtures("one_thread")
 # every kind of state a resume must restore: optimizer moments, a cosine schedule, loss weights,
 # random crops and augmentation, averaging, early stopping
 RESUMABLE = [
@@ -40,7 +43,7 @@ def start(arguments: list[str], data_root: Path, run_dir: Path, results: Path) -
         [sys.executable, str(REPOSITORY / "train_and_eval.py"), *arguments, "--data_root", str(data_root),
          "--output_dir", str(run_dir), "--results_csv", str(results)],
         cwd=run_dir.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "WANDB_MODE": "disabled"},
+        env={**os.environ, "WANDB_MODE": "disabled", "OMP_NUM_THREADS": "1"},  # as one_thread: the same sums in both parts
     )
 
 
