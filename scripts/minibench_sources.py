@@ -9,8 +9,8 @@ are speaker disjoint by construction:
 * the community recordings (tuxpaint-stamps-default, ktuberling-data, klettres-data) form one unit per
   language family, since a translator may have recorded the same language for more than one of them;
 * every professional or game voice is its own unit (Allison's en_US and es_MX sets are one unit: one person);
-* fillets-ng, hedgewars and gcin-voice are one unit per package and language (actors may voice several
-  characters or packs).
+* fillets-ng is one unit per language (the actors of a dub voice several characters); hedgewars (all packs and
+  languages: actors may be shared) and gcin-voice are one unit each.
 
 A clip is one recording (or, for the festvox-ru database, one phrase cut at the recording's own pause labels)
 with the text spoken in it when the package says it. Where a package gives no text in its language (most of
