@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+import torch
+
 from conventions import UsageError, one_line
 from datasets.audio import BadAudioError
 from datasets.folder import AUDIO_SUFFIXES, FileListDataset, audio_files_under
@@ -31,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--output", metavar="FILE", help="write the scores (or the exported model) here (default: scores to stdout)")
     parser.add_argument("--export", choices=EXPORT_FORMATS, help="write the model as ONNX or TorchScript to --output instead of scoring")
     parser.add_argument("--on_bad_audio", choices=("error", "skip"), default="error", help="an unreadable file: stop (error) or leave it out, named on stderr (skip)")
-    parser.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
+    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="(default: cpu)")
     return parser
 
 
@@ -61,6 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError("--export writes the model to --output and scores nothing; give MODEL --export FORMAT --output FILE")
         if args.export is None and not args.inputs:
             raise UsageError("give the audio files or folders to score after MODEL (or --export FORMAT --output FILE)")
+        if args.device == "cuda" and not torch.cuda.is_available():
+            raise UsageError("--device cuda: no CUDA device is available; use --device cpu")
         if args.output is not None:
             check_writable_location(Path(args.output), "--output")
         files = input_files(args.inputs) if args.export is None else []

@@ -66,8 +66,12 @@ def test_bad_audio_stops_or_is_skipped_by_name(trained_on_files, recordings, cap
         (lambda run, tmp: [run, "--export", "onnx"], "--export writes the model to --output"),
         (lambda run, tmp: [str(tmp / "nothing.pt"), f"{run}/train.log"], "MODEL {tmp}/nothing.pt does not exist"),
         (lambda run, tmp: [str(tmp), f"{run}/train.log"], "MODEL {tmp}/checkpoints/best.pt does not exist"),
+        pytest.param(
+            lambda run, tmp: [run, f"{run}/train.log", "--device", "cuda"], "--device cuda: no CUDA device is available",
+            marks=pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA device is available here"),
+        ),
     ],
-    ids=["missing input", "empty folder", "no input", "export without output", "missing model", "folder that is no run"],
+    ids=["missing input", "empty folder", "no input", "export without output", "missing model", "folder that is no run", "no cuda"],
 )
 def test_mistakes_exit_2_in_one_line_and_write_nothing(arguments, message, trained_on_files, tmp_path, capsys):
     code = main(arguments(str(trained_on_files), tmp_path))
