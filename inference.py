@@ -19,7 +19,7 @@ import os
 import re
 import warnings
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
@@ -199,7 +199,10 @@ def example_batch(lengths: list[int], seed: int) -> tuple[torch.Tensor, torch.Te
     return wave, lengths_tensor
 
 
-def _export_onnx(module: ScoringModule, example: tuple[torch.Tensor, torch.Tensor], path: Path):
+ExportedModel = Callable[[torch.Tensor, torch.Tensor], np.ndarray]  # (wave, lengths) -> float64 scores
+
+
+def _export_onnx(module: ScoringModule, example: tuple[torch.Tensor, torch.Tensor], path: Path) -> ExportedModel:
     import onnxruntime  # here: scoring never needs it
 
     batch, time = torch.export.Dim("batch", min=1), torch.export.Dim("time", min=2)
@@ -219,7 +222,7 @@ def _export_onnx(module: ScoringModule, example: tuple[torch.Tensor, torch.Tenso
     return lambda wave, lengths: session.run(None, {"wave": wave.numpy(), "lengths": lengths.numpy()})[0].astype(np.float64)
 
 
-def _export_torchscript(module: ScoringModule, example: tuple[torch.Tensor, torch.Tensor], path: Path):
+def _export_torchscript(module: ScoringModule, example: tuple[torch.Tensor, torch.Tensor], path: Path) -> ExportedModel:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         traced = torch.jit.trace(module, example, check_trace=False)
@@ -234,7 +237,7 @@ def _export_torchscript(module: ScoringModule, example: tuple[torch.Tensor, torc
 
 
 def load_countermeasure(path: str | Path, device: str | torch.device = "cpu", name: str = "checkpoint") -> TrainedCountermeasure:
-    """A trained countermeasure from a run directory (its checkpoints/best.pt), a checkpoint, or the
+    """A trained countermeasure from a run directory (the model it evaluated: checkpoint_path), a checkpoint, or the
     authors' released weights of a reference model (README: Reference models); `name` names `path`
     in errors. Self-supervised extractors load their pretrained weights as the run did
     (--extractor_path, or the local cache)."""
