@@ -26,9 +26,9 @@ from datasets.audio import BadAudioError
 from datasets.base import AudioDataset
 from datasets.corpus import FileDataset
 from datasets.folder import FolderDataset
-from losses.base import BaseLoss
 from evaluation import evaluate
 from inference import load_model_file, restore
+from losses.base import BaseLoss
 from model import Countermeasure, build_model
 from parse_arguments import adopt_checkpoint, parse_arguments, recorded_arguments
 from reporting.report import results_table, write_report
