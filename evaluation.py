@@ -1,13 +1,27 @@
-"""The metrics of a run's dev and eval scores: EER, minDCF, actDCF, Cllr, accuracy at the dev EER
-threshold, the EER per attack, and the min t-DCF with the organisers' ASV scores where there are any."""
+"""Metrics of scored trials. A run's dev and eval scores: EER, minDCF, actDCF, Cllr, accuracy at
+the dev EER threshold, the EER per attack, and the min t-DCF with the organisers' ASV scores where
+there are any. Any aligned trials (evaluate.py): the same pooled metrics and minCllr, the EER and
+minDCF per attack and per condition, warnings about the scores, and bootstrap intervals."""
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from conventions import UsageError
+import numpy as np
+
+from conventions import BONAFIDE, UsageError
 from datasets.base import AsvScores, AudioDataset
-from metrics import compute_eer, compute_eer_per_attack, compute_metrics, compute_min_tdcf, read_asv_scores
+from metrics import (
+    TDCF_VARIANTS,
+    compute_eer,
+    compute_eer_per_attack,
+    compute_metrics,
+    compute_min_dcf,
+    compute_min_tdcf,
+    natural_order,
+    read_asv_scores,
+)
 from training.scoring import ScoreTable
 from training.trainer import TrainingLog
 
@@ -63,3 +77,98 @@ def min_tdcf(args: argparse.Namespace, dataset: AudioDataset, split: str, table:
         raise UsageError(f"the t-DCF of {split} with the ASV scores {asv.scores}: {error}") from None
     log.info(f"{split}: min t-DCF ({asv.variant}) {tdcf:.4f} with the ASV scores {asv.scores}")
     return tdcf
+
+
+# ---------------------------------------------------------------- any aligned trials (evaluate.py)
+
+
+@dataclass(frozen=True)
+class Trials:
+    """The trials of one system, aligned with their key: scores [n] (higher = bona fide), labels [n]
+    (conventions.BONAFIDE/SPOOF), attack per trial (None for bona fide) and condition values per trial."""
+
+    name: str
+    utt_ids: list[str]
+    scores: np.ndarray
+    labels: np.ndarray
+    attacks: list[str | None]
+    conditions: dict[str, list[str | None]] = field(default_factory=dict)
+
+    @property
+    def bonafide_scores(self) -> np.ndarray:
+        return self.scores[self.labels == BONAFIDE]
+
+    @property
+    def spoof_scores(self) -> np.ndarray:
+        return self.scores[self.labels != BONAFIDE]
+
+    def with_scores(self, name: str, scores: np.ndarray) -> Trials:
+        """The same trials with other scores (calibrated, fused)."""
+        return Trials(name, self.utt_ids, np.asarray(scores, dtype=np.float64), self.labels, self.attacks, self.conditions)
+
+
+def group_metrics(scores: np.ndarray, labels: np.ndarray) -> dict[str, float | int | None]:
+    """n_bonafide, n_spoof, eer and min_dcf of some trials; eer and min_dcf None when a class is missing."""
+    bonafide, spoof = scores[labels == BONAFIDE], scores[labels != BONAFIDE]
+    result: dict[str, float | int | None] = {"n_bonafide": int(bonafide.size), "n_spoof": int(spoof.size), "eer": None, "min_dcf": None}
+    if bonafide.size and spoof.size:
+        result["eer"] = compute_eer(bonafide, spoof)[0]
+        result["min_dcf"] = compute_min_dcf(bonafide, spoof)[0]
+    return result
+
+
+def _natural_groups(values: list[str | None]) -> dict[str, np.ndarray]:
+    """Indices of the trials of each value ("-" for None), the values in natural order (C2 < C10)."""
+    names = np.asarray(["-" if value is None else value for value in values], dtype=object)
+    unique, inverse = np.unique(names.astype(str), return_inverse=True)
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.cumsum(np.bincount(inverse, minlength=unique.size))[:-1]
+    groups = dict(zip(unique.tolist(), np.split(order, bounds)))
+    return {name: groups[name] for name in sorted(groups, key=natural_order)}
+
+
+def breakdown_metrics(trials: Trials) -> dict[str, dict[str, dict]]:
+    """group_metrics per attack (every bona fide trial against the attack's spoofs, as the ASVspoof
+    packages' per-attack tables) and per value of each condition (the trials of that value, both classes)."""
+    is_bonafide = trials.labels == BONAFIDE
+    bonafide_scores = trials.scores[is_bonafide]
+    result: dict[str, dict[str, dict]] = {"attack": {}}
+    spoof_attacks = [attack for attack, bonafide in zip(trials.attacks, is_bonafide) if not bonafide]
+    spoof_scores = trials.scores[~is_bonafide]
+    for attack, indices in _natural_groups(spoof_attacks).items():
+        scores = np.concatenate((bonafide_scores, spoof_scores[indices]))
+        labels = np.concatenate((trials.labels[is_bonafide], trials.labels[~is_bonafide][indices]))
+        result["attack"][attack] = group_metrics(scores, labels)
+    for condition, values in trials.conditions.items():
+        result[condition] = {value: group_metrics(trials.scores[indices], trials.labels[indices])
+                             for value, indices in _natural_groups(values).items()}
+    return result
+
+
+def score_warnings(trials: Trials, eer: float) -> list[str]:
+    """What looks wrong with a system's scores: hard decisions, a reversed polarity, probabilities read as LLRs."""
+    warnings = []
+    distinct = np.unique(trials.scores).size
+    if distinct <= 2:
+        warnings.append(f"{trials.name}: the scores take {distinct} distinct value(s): hard decisions, not scores; "
+                        "EER, minDCF and the DET curve of decisions are not comparable with those of soft scores")
+    if eer > 0.5:
+        flipped = compute_eer(-trials.bonafide_scores, -trials.spoof_scores)[0]
+        warnings.append(f"{trials.name}: EER {100 * eer:.2f} % is above 50 %: the scores look reversed (higher = spoof?); "
+                        f"negated they give {100 * flipped:.2f} %")
+    if trials.scores.min() >= 0.0 and trials.scores.max() <= 1.0 and distinct > 2:
+        warnings.append(f"{trials.name}: every score lies in [0, 1], like probabilities; actDCF and Cllr read scores "
+                        "as natural-log likelihood ratios (calibrate them with --calibrate)")
+    return warnings
+
+
+def trials_metrics(trials: Trials, asv: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> dict:
+    """Pooled metrics (compute_metrics, accuracy at the EER threshold), the min t-DCF of both variants with
+    ASV scores (target, nontarget, spoof), the per-attack and per-condition breakdowns and the warnings."""
+    result: dict = compute_metrics(trials.bonafide_scores, trials.spoof_scores)
+    if asv is not None:
+        for variant in TDCF_VARIANTS:
+            result[f"min_tdcf_{variant}"] = compute_min_tdcf(trials.bonafide_scores, trials.spoof_scores, *asv, variant)[0]
+    result["breakdown"] = breakdown_metrics(trials)
+    result["warnings"] = score_warnings(trials, result["eer"])
+    return result

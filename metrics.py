@@ -452,7 +452,7 @@ def _read_asv_scores_2021(
     return keys, scores
 
 
-def _attack_order(attack: str) -> tuple:
+def natural_order(attack: str) -> tuple:
     """Sort key of an attack id in natural order: A07 < A10 < A19, 2 < 10."""
     parts = re.split(r"(\d+)", attack)
     return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in parts), attack
@@ -487,7 +487,7 @@ def compute_eer_per_attack(scores: ArrayLike, labels: ArrayLike, attacks: ArrayL
         raise ValueError(f'{caller}: an attack is named "pooled", the key of the pooled EER')
     attack_array = np.asarray(spoof_attacks)
     result = {}
-    for attack in sorted(set(spoof_attacks), key=_attack_order):
+    for attack in sorted(set(spoof_attacks), key=natural_order):
         result[attack] = _eer(*_det_curve(bonafide, spoof[attack_array == attack]))[0]
     result["pooled"] = _eer(*_det_curve(bonafide, spoof))[0]
     return result

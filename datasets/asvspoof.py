@@ -38,15 +38,8 @@ from typing import Sequence
 
 from conventions import UsageError
 from datasets.base import AsvScores, PairDataset, Utterance
-from datasets.corpus import (
-    FileDataset,
-    check_split,
-    flac_trial,
-    optional,
-    require_dir,
-    require_file,
-    split_lines,
-)
+from datasets.corpus import FileDataset, check_split, require_dir, require_file
+from datasets.keys import KeyRow, rows_2019la, rows_2021, rows_asvspoof5
 
 # ----- ASVspoof 2019 LA -----
 
@@ -55,6 +48,12 @@ LA2019_FIX = (
     "download LA.zip of ASVspoof 2019 (https://datashare.ed.ac.uk/handle/10283/3336) and unzip it in --data_root, "
     "so that <data_root>/LA/ holds ASVspoof2019_LA_cm_protocols/ and ASVspoof2019_LA_{train,dev,eval}/flac/"
 )
+
+
+def flac_utterance(row: KeyRow, audio: Path) -> Utterance:
+    """The Utterance of a key row, read from `<audio>/<utt_id>.flac`."""
+    return Utterance(row.utt_id, row.label, row.speaker, row.attack, str(audio / f"{row.utt_id}.flac"),
+                     codec=row.conditions.get("codec"), subset=row.subset)
 
 
 def asvspoof2019_la_paths(split: str, data_root: Path) -> tuple[Path, Path]:
@@ -69,10 +68,7 @@ def read_asvspoof2019_la(split: str, data_root: Path) -> tuple[list[Utterance], 
     protocol, audio = asvspoof2019_la_paths(split, data_root)
     require_file(protocol, f"ASVspoof 2019 LA {split} protocol", LA2019_FIX)
     require_dir(audio, f"ASVspoof 2019 LA {split} audio folder", LA2019_FIX)
-    utterances = []
-    for number, (speaker, utt_id, _, attack, key) in split_lines(protocol, 5, "SPEAKER UTT_ID - ATTACK bonafide|spoof"):
-        utterances.append(flac_trial(protocol, number, utt_id, key, attack, speaker, audio))
-    return utterances, protocol
+    return [flac_utterance(row, audio) for row in rows_2019la(protocol)], protocol
 
 
 LA2019_ASV_SCORES = {
@@ -119,19 +115,8 @@ def read_asvspoof2021_keys(track: str, data_root: Path, subsets: Sequence[str] |
         f"ASVspoof 2021 {track} eval audio folder",
         f"download {EVAL_AUDIO[track]} and untar it in --data_root, which creates ASVspoof2021_{track}_eval/flac/",
     )
-    columns = (8,) if track == "LA" else (8, 9, 10, 11, 12, 13)
-    layout = (
-        "speaker trial codec transmission attack key trim subset"
-        if track == "LA"
-        else "speaker trial compression source attack key trim subset vocoder task team gender-pair language"
-    )
     wanted = None if subsets is None else set(subsets)
-    utterances = []
-    for number, fields in split_lines(keys, columns, layout):
-        speaker, utt_id, codec, _, attack, key, _, subset = fields[:8]
-        trial = flac_trial(keys, number, utt_id, key, attack, speaker, audio, codec=optional(codec), subset=subset)
-        if wanted is None or subset in wanted:
-            utterances.append(trial)
+    utterances = [flac_utterance(row, audio) for row in rows_2021(keys, track) if wanted is None or row.subset in wanted]
     if not utterances:
         raise UsageError(f"{keys} has no trial of subset {', '.join(subsets or [])}; use the full keys file of {track}")
     return utterances, keys
@@ -179,7 +164,6 @@ class ASVspoof2021DFDataset_pair(PairDataset, ASVspoof2021DFDataset_single):
 
 ASV5_PROTOCOLS = {"train": "ASVspoof5.train.tsv", "dev": "ASVspoof5.dev.track_1.tsv", "eval": "ASVspoof5.eval.track_1.tsv"}
 ASV5_AUDIO = {"train": "flac_T", "dev": "flac_D", "eval": "flac_E_eval"}
-ASV5_COLUMNS = "SPEAKER_ID FLAC_FILE_NAME SPEAKER_GENDER CODEC CODEC_Q CODEC_SEED ATTACK_TAG ATTACK_LABEL KEY TMP"
 ASV5_FIX = (
     "download the ASVspoof 5 release (https://zenodo.org/records/14498691) and unpack ASVspoof5_protocols.tar.gz "
     "and the flac_{T,D,E}_*.tar parts in <data_root>/ASVspoof5/"
@@ -205,12 +189,7 @@ class ASVspoof5Dataset_single(FileDataset):
         check_split("ASVspoof 5", split)
         protocol = asvspoof5_protocol(split, Path(data_root))
         audio = require_dir(Path(data_root) / "ASVspoof5" / ASV5_AUDIO[split], f"ASVspoof 5 {split} audio folder", ASV5_FIX)
-        utterances = []
-        for number, fields in split_lines(protocol, (9, 10), ASV5_COLUMNS):
-            if number == 1 and fields[0] == "SPEAKER_ID":
-                continue  # a header line, as some repackagings add
-            speaker, utt_id, _, codec, _, _, _, attack, key = fields[:9]
-            utterances.append(flac_trial(protocol, number, utt_id, key, attack, speaker, audio, codec=optional(codec)))
+        utterances = [flac_utterance(row, audio) for row in rows_asvspoof5(protocol)]
         super().__init__(utterances, protocol)
 
 

@@ -66,24 +66,6 @@ def parse_label(token: str, path: Path, line: int) -> int:
     return label
 
 
-def flac_trial(
-    protocol: Path, line: int, utt_id: str, key: str, attack: str, speaker: str, audio: Path, **metadata
-) -> Utterance:
-    """The trial of an ASVspoof protocol line, read from `<audio>/<utt_id>.flac`; a spoof trial
-    must name its attack (a UsageError naming file and line otherwise)."""
-    label = parse_label(key, protocol, line)
-    if label != BONAFIDE and optional(attack) is None:
-        raise protocol_error(protocol, line, f"spoof trial {utt_id} has no attack id")
-    return Utterance(
-        utt_id=utt_id,
-        label=label,
-        speaker=optional(speaker),
-        attack=None if label == BONAFIDE else attack,
-        source=str(audio / f"{utt_id}.flac"),
-        **metadata,
-    )
-
-
 def optional(token: str | None) -> str | None:
     """None for an absent value ("", "-"), else the stripped token."""
     token = (token or "").strip()

@@ -10,54 +10,25 @@ ASVspoof 2019 LA's (<data_root>/LA/, see datasets/asvspoof.py), as in ca-mhfa.
 """
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
-from conventions import BONAFIDE
 from datasets.asvspoof import read_asvspoof2019_la
 from datasets.base import PairDataset, Utterance
-from datasets.corpus import FileDataset, check_split, optional, parse_label, protocol_error, protocol_text, require_file
+from datasets.corpus import FileDataset, check_split, require_file
+from datasets.keys import rows_in_the_wild
 
 FIX = (
     "download release_in_the_wild.zip (https://deepfake-total.com/in_the_wild) and unzip it in --data_root, "
     "so that <data_root>/release_in_the_wild/ holds meta.csv and the wav files"
 )
-COLUMNS = ("file", "speaker", "label")
-SPOOF_ATTACK = "spoof"
 
 
 def read_in_the_wild(data_root: Path) -> tuple[list[Utterance], Path]:
     """Every utterance of In-the-Wild and the meta.csv they come from."""
     meta = require_file(Path(data_root) / "release_in_the_wild" / "meta.csv", "In-the-Wild meta.csv", FIX)
     folder = meta.parent
-    utterances = []
-    with protocol_text(meta) as file:
-        reader = csv.reader(file)
-        header = [name.strip().lower() for name in next(reader, [])]
-        missing = [name for name in COLUMNS if name not in header]
-        if missing:
-            problem = f"header {','.join(header)!r} lacks the column(s) {', '.join(missing)} (expected file,speaker,label)"
-            raise protocol_error(meta, 1, problem)
-        where = {name: header.index(name) for name in COLUMNS}
-        for row in reader:
-            number = reader.line_num
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) != len(header):
-                raise protocol_error(meta, number, f"{len(row)} fields where the header has {len(header)}: {','.join(row)!r}")
-            name = row[where["file"]].strip()
-            if not name:
-                raise protocol_error(meta, number, "empty file name")
-            label = parse_label(row[where["label"]], meta, number)
-            utterances.append(
-                Utterance(
-                    utt_id=Path(name).stem,
-                    label=label,
-                    speaker=optional(row[where["speaker"]]),
-                    attack=None if label == BONAFIDE else SPOOF_ATTACK,
-                    source=str(folder / name),
-                )
-            )
+    utterances = [Utterance(row.utt_id, row.label, row.speaker, row.attack, str(folder / row.file_name))
+                  for row in rows_in_the_wild(meta)]
     return utterances, meta
 
 

@@ -14,6 +14,9 @@ LAYERS = {
     "conventions": 0,
     "masking": 1,
     "metrics": 1,
+    "sasv_metrics": 2,
+    "calibration": 2,
+    "confidence": 2,
     "augmentation": 2,
     "classifiers": 2,
     "datasets": 2,
@@ -31,6 +34,7 @@ LAYERS = {
     "inference": 7,
     "train_and_eval": 8,
     "score": 8,
+    "evaluate": 8,
 }
 
 

@@ -1,0 +1,353 @@
+"""Evaluate score files against a key: the official metrics per attack and condition, calibration,
+fusion, confidence intervals, paired comparison, and the SASV metrics of ASVspoof 5.
+
+    python evaluate.py runs/<run>/scores/eval.txt                        # a score file that carries its labels
+    python evaluate.py submission.txt --key keys/DF/CM/trial_metadata.txt # 2021: the eval subset by default
+    python evaluate.py a.txt b.txt --key KEY --bootstrap 1000 --compare --json results.json
+    python evaluate.py a.txt b.txt --key KEY --dev_scores a_dev.txt b_dev.txt --dev_key DEV_KEY \\
+        --calibrate --fuse --fused_scores fused.txt
+    python evaluate.py sasv_scores.tsv --key sasv_key.tsv                # ASVspoof 5 track 2: a-DCF, t-EER, t-DCF
+
+Score files (higher = bona fide): `UTT_ID ATTACK bonafide|spoof SCORE` (ours, the ASVspoof 2019 package's),
+`UTT_ID SCORE` (the 2021 submission; PATH<TAB>SCORE of score.py), `SPEAKER UTT_ID SCORE bonafide|spoof`
+and `filename<TAB>cm-score` (the ASVspoof 5 package's). Keys: any format of datasets/keys.py (2019 LA
+protocol, 2021 LA/DF trial_metadata.txt, ASVspoof 5 protocol or package key, In-the-Wild meta.csv).
+Every score file must hold exactly one score per trial of the key (of the chosen 2021 subset): missing,
+duplicated or unknown trials and labels that disagree with the key are refused with exit status 2.
+From Python: `evaluate_files(...)` returns what --json writes.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from calibration import compute_min_cllr, fit_linear_calibration
+from confidence import bootstrap_eer_min_dcf, mcnemar_test, paired_bootstrap_eer
+from conventions import BONAFIDE, LABEL_NAMES, UsageError, one_line
+from datasets.keys import TrialKey, read_key
+from evaluation import Trials, trials_metrics
+from metrics import read_asv_scores
+from parse_arguments import OneLineErrorParser, number
+from reporting.files import atomic_write_text, check_writable_location
+from reporting.score_files import ScoreFile, read_score_file
+
+SUBSET_CHOICES = ("eval", "progress", "hidden", "all")
+SHOWN = 3  # utt_ids named in an alignment error, per kind of problem
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineErrorParser(prog="evaluate.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("scores", nargs="+", metavar="SCORES", help="score files, one per system")
+    parser.add_argument("--key", metavar="FILE", help="the key (protocol) of the trials; without it the score files must carry labels")
+    parser.add_argument("--subset", choices=SUBSET_CHOICES, help="ASVspoof 2021 keys: the trial subset (default: eval, as the official results)")
+    parser.add_argument("--asv_scores", metavar="FILE", help="the organisers' ASV scores: min t-DCF (2019 and 2021 variants)")
+    parser.add_argument("--asv_key", metavar="FILE", help="the 2021 ASV protocol (keys/LA/ASV/trial_metadata.txt) of 2021 --asv_scores")
+    parser.add_argument("--dev_scores", nargs="+", metavar="FILE", help="each system's dev scores, in the order of SCORES (for --calibrate and --fuse)")
+    parser.add_argument("--dev_key", metavar="FILE", help="the key of the dev trials (default: the dev score files' labels)")
+    parser.add_argument("--calibrate", action="store_true", help="fit logistic-regression calibration on dev, report calibrated actDCF and Cllr")
+    parser.add_argument("--calibrated_scores", metavar="FOLDER", help="with --calibrate: write each system's calibrated eval scores (LLRs) here")
+    parser.add_argument("--fuse", action="store_true", help="fuse the systems by logistic regression fitted on dev")
+    parser.add_argument("--fused_scores", metavar="FILE", help="with --fuse: write the fused eval scores (LLRs) here")
+    parser.add_argument("--bootstrap", type=number(int), metavar="N", help="N-draw bootstrap confidence intervals of EER and minDCF")
+    parser.add_argument("--confidence", type=float, default=0.95, help="of the bootstrap intervals (default: 0.95)")
+    parser.add_argument("--seed", type=int, default=0, help="of the bootstrap draws (default: 0)")
+    parser.add_argument("--compare", action="store_true", help="paired tests of every system against the first (bootstrap and McNemar)")
+    parser.add_argument("--json", metavar="FILE", help="write every number as JSON")
+    parser.add_argument("--csv", metavar="FILE", help="write every number as CSV: system,breakdown,group,metric,value")
+    return parser
+
+
+def _first(ids: Sequence[str]) -> str:
+    shown = ", ".join(list(ids)[:SHOWN])
+    return shown + (", ..." if len(ids) > SHOWN else "")
+
+
+def key_subset(key: TrialKey, subset: str | None) -> str | None:
+    """The 2021 subset to keep (None: every row): `subset` ("all" keeps all), eval by default for a 2021 key."""
+    has_subsets = any(row.subset is not None for row in key.rows)
+    if not has_subsets:
+        if subset is not None:
+            raise UsageError(f"--subset {subset}: the key {key.path} ({key.format}) has no trial subsets; only ASVspoof 2021 keys do")
+        return None
+    chosen = subset or "eval"
+    return None if chosen == "all" else chosen
+
+
+def align(scores: ScoreFile, key: TrialKey, subset: str | None, name: str) -> Trials:
+    """The trials of `key` (of `subset`) in key order with their scores; UsageError listing the missing,
+    duplicated and unknown trials and the labels that disagree with the key. Trials of other subsets are ignored."""
+    wanted = [row for row in key.rows if subset is None or row.subset == subset]
+    if not wanted:
+        raise UsageError(f"the key {key.path} has no trial of subset {subset}")
+    counts = Counter(scores.utt_ids)
+    in_key = {row.utt_id for row in key.rows}
+    duplicated = [utt_id for utt_id, count in counts.items() if count > 1]
+    unknown = [utt_id for utt_id in counts if utt_id not in in_key]
+    missing = [row.utt_id for row in wanted if row.utt_id not in counts]
+    position = {utt_id: index for index, utt_id in enumerate(scores.utt_ids)}
+    disagreeing = []
+    if scores.labels is not None:
+        disagreeing = [f"{row.utt_id} ({LABEL_NAMES[int(scores.labels[position[row.utt_id]])]} in the scores)"
+                       for row in wanted if row.utt_id in position and scores.labels[position[row.utt_id]] != row.label]
+    problems = [f"{len(ids)} {what} (first: {_first(ids)})" for ids, what in (
+        (missing, "trials of the key without a score"), (duplicated, "trials scored more than once"),
+        (unknown, "scored trials that the key does not list"), (disagreeing, "labels that disagree with the key"))
+        if ids]
+    if problems:
+        where = f" (subset {subset})" if subset else ""
+        raise UsageError(f"{scores.path} does not match the key {key.path}{where}: {'; '.join(problems)}; a score file "
+                         "must hold exactly one score per trial of the key")
+    indices = np.fromiter((position[row.utt_id] for row in wanted), dtype=np.int64, count=len(wanted))
+    conditions = {condition: [row.conditions.get(condition) for row in wanted] for condition in key.condition_names}
+    return Trials(name, [row.utt_id for row in wanted], scores.scores[indices],
+                  np.asarray([row.label for row in wanted]), [row.attack for row in wanted], conditions)
+
+
+def load_trials(path: str, key: TrialKey | None, subset: str | None) -> Trials:
+    """The trials of one score file: aligned with `key`, or with the labels it carries."""
+    scores = read_score_file(path)
+    if key is not None:
+        return align(scores, key, subset, path)
+    if scores.labels is None:
+        raise UsageError(f"{path} ({scores.format} layout) carries no labels; give the key of its trials with --key")
+    duplicated = [utt_id for utt_id, count in Counter(scores.utt_ids).items() if count > 1]
+    if duplicated:
+        raise UsageError(f"{path}: {len(duplicated)} trials scored more than once (first: {_first(duplicated)})")
+    return Trials(path, scores.utt_ids, scores.scores, scores.labels, scores.attacks)
+
+
+def same_trials(systems: list[Trials], what: str) -> list[Trials]:
+    """The systems reordered to the first one's trial order; UsageError unless all score the same trials."""
+    reference = systems[0]
+    position = {utt_id: index for index, utt_id in enumerate(reference.utt_ids)}
+    ordered = [reference]
+    for system in systems[1:]:
+        if len(system.utt_ids) != len(position) or any(utt_id not in position for utt_id in system.utt_ids):
+            raise UsageError(f"{what}: {system.name} and {reference.name} do not score the same trials; "
+                             "fusion and comparison need one score per trial in every file")
+        order = np.argsort([position[utt_id] for utt_id in system.utt_ids], kind="stable")
+        ordered.append(Trials(system.name, reference.utt_ids, system.scores[order], reference.labels,
+                              reference.attacks, reference.conditions))
+    return ordered
+
+
+def write_labelled_scores(path: Path, trials: Trials) -> None:
+    """`utt_id attack label score` lines (the run's score-file format), atomically."""
+    rows = zip(trials.utt_ids, trials.attacks, trials.labels, trials.scores)
+    atomic_write_text(path, "".join(f"{utt_id} {attack or '-'} {LABEL_NAMES[int(label)]} {float(score)!r}\n"
+                                    for utt_id, attack, label, score in rows))
+
+
+def system_result(trials: Trials, asv: tuple | None, bootstrap: int | None, confidence: float, seed: int) -> dict:
+    """trials_metrics plus minCllr and, with `bootstrap` draws, the intervals of EER and minDCF."""
+    result = trials_metrics(trials, asv)
+    result["min_cllr"] = compute_min_cllr(trials.bonafide_scores, trials.spoof_scores)
+    if bootstrap:
+        intervals = bootstrap_eer_min_dcf(trials.bonafide_scores, trials.spoof_scores, bootstrap, confidence, seed)
+        result["intervals"] = {metric: dataclasses.asdict(interval) for metric, interval in intervals.items()}
+    return result
+
+
+def evaluate_files(
+    scores: Sequence[str],
+    key: str | None = None,
+    subset: str | None = None,
+    asv_scores: str | None = None,
+    asv_key: str | None = None,
+    dev_scores: Sequence[str] | None = None,
+    dev_key: str | None = None,
+    calibrate: bool = False,
+    fuse: bool = False,
+    bootstrap: int | None = None,
+    confidence: float = 0.95,
+    seed: int = 0,
+    compare: bool = False,
+) -> dict:
+    """Everything evaluate.py reports, as a dict: {"systems": {name: metrics}, "comparisons": [...], "warnings": [...]}
+    and, with fuse, the fused system under the name "fused" (its Trials in "fused_trials", calibrated ones in
+    "calibrated_trials"). See the command's --help for the arguments; UsageError for every problem of the inputs."""
+    if (calibrate or fuse) and not dev_scores:
+        raise UsageError("--calibrate and --fuse fit on dev: give each system's dev scores with --dev_scores")
+    if dev_scores and len(dev_scores) != len(scores):
+        raise UsageError(f"{len(dev_scores)} --dev_scores files for {len(scores)} systems; give one dev file per system, in the same order")
+    if fuse and len(scores) < 2:
+        raise UsageError("--fuse needs the score files of at least two systems")
+    if compare and len(scores) < 2:
+        raise UsageError("--compare needs the score files of at least two systems")
+    if not 0.0 < confidence < 1.0:
+        raise UsageError(f"--confidence {confidence} must lie strictly between 0 and 1")
+    if len(set(scores)) != len(scores):
+        raise UsageError("a score file is given twice; give each system once")
+    eval_key = read_key(key) if key else None
+    eval_subset = key_subset(eval_key, subset) if eval_key else None
+    systems = [load_trials(path, eval_key, eval_subset) for path in scores]
+    asv = None
+    if asv_scores:
+        try:
+            asv = read_asv_scores(asv_scores, asv_key, "eval" if asv_key else None)
+        except ValueError as error:
+            raise UsageError(f"--asv_scores {asv_scores}: {error}") from None
+        except OSError as error:
+            raise UsageError(f"--asv_scores {asv_scores} cannot be read ({error.strerror})") from None
+    try:
+        report = {"systems": {system.name: system_result(system, asv, bootstrap, confidence, seed) for system in systems},
+                  "comparisons": [], "warnings": []}
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    if dev_scores:
+        dev_table = read_key(dev_key) if dev_key else None
+        dev_systems = [load_trials(path, dev_table, key_subset(dev_table, None) if dev_table else None) for path in dev_scores]
+        if calibrate:
+            report["calibrated_trials"] = []
+            for system, dev in zip(systems, dev_systems):
+                calibration = fit_linear_calibration(dev.bonafide_scores, dev.spoof_scores)
+                calibrated = system.with_scores(system.name, calibration.apply(system.scores))
+                report["calibrated_trials"].append(calibrated)
+                metrics = trials_metrics(calibrated)
+                report["systems"][system.name]["calibrated"] = {
+                    "act_dcf": metrics["act_dcf"], "cllr": metrics["cllr"], "calibration": calibration.to_dict()}
+        if fuse:
+            eval_aligned, dev_aligned = same_trials(systems, "--fuse"), same_trials(dev_systems, "--fuse (dev)")
+            dev_matrix = np.stack([system.scores for system in dev_aligned], axis=1)
+            dev_bonafide = dev_aligned[0].labels == BONAFIDE
+            fuser = fit_linear_calibration(dev_matrix[dev_bonafide], dev_matrix[~dev_bonafide])
+            fused = eval_aligned[0].with_scores("fused", fuser.apply(np.stack([system.scores for system in eval_aligned], axis=1)))
+            report["systems"]["fused"] = {**system_result(fused, asv, bootstrap, confidence, seed), "fusion": fuser.to_dict()}
+            report["fused_trials"] = fused
+    if compare:
+        aligned = same_trials(systems, "--compare")
+        first = aligned[0]
+        for other in aligned[1:]:
+            pair = (first.bonafide_scores, first.spoof_scores, other.bonafide_scores, other.spoof_scores)
+            report["comparisons"].append({
+                "systems": [first.name, other.name],
+                "paired_bootstrap": dataclasses.asdict(paired_bootstrap_eer(*pair, bootstrap or 1000, confidence, seed)),
+                "mcnemar": dataclasses.asdict(mcnemar_test(*pair)),
+            })
+    report["warnings"] = [warning for result in report["systems"].values() for warning in result.pop("warnings")]
+    return report
+
+
+POOLED_COLUMNS = (("n_bonafide", "bona fide", "d"), ("n_spoof", "spoof", "d"), ("eer", "EER %", "%"),
+                  ("min_dcf", "minDCF", ".4f"), ("act_dcf", "actDCF", ".4f"), ("cllr", "Cllr", ".4f"),
+                  ("min_cllr", "minCllr", ".4f"), ("min_tdcf_2019", "t-DCF 2019", ".4f"), ("min_tdcf_2021", "t-DCF 2021", ".4f"))
+
+
+def _cell(value: float | int | None, style: str) -> str:
+    if value is None:
+        return "-"
+    if style == "%":
+        return f"{100 * value:.2f}"
+    return format(value, style)
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(row[column]) for row in [header, *rows]) for column in range(len(header))]
+    return ["  ".join(cell.rjust(width) if column else cell.ljust(width) for column, (cell, width) in
+                      enumerate(zip(row, widths))).rstrip() for row in [header, *rows]]
+
+
+def results_text(report: dict) -> str:
+    """The pooled table (one row per system), then the EER per attack and per condition (one column per system)."""
+    systems = report["systems"]
+    numbered = {name: f"[{index}]" for index, name in enumerate(systems, start=1)}
+    lines = [f"{label} {name}" for name, label in numbered.items()]
+    columns = [column for column in POOLED_COLUMNS if any(column[0] in result for result in systems.values())]
+    header = ["system", *(title for _, title, _ in columns)]
+    rows = [[numbered[name], *(_cell(result.get(metric), style) for metric, _, style in columns)] for name, result in systems.items()]
+    if any("intervals" in result for result in systems.values()):
+        header += ["EER % interval", "minDCF interval"]
+        for row, result in zip(rows, systems.values()):
+            intervals = result.get("intervals", {})
+            row += [f"[{100 * intervals['eer']['lower']:.2f}, {100 * intervals['eer']['upper']:.2f}]" if intervals else "-",
+                    f"[{intervals['min_dcf']['lower']:.4f}, {intervals['min_dcf']['upper']:.4f}]" if intervals else "-"]
+    if any("calibrated" in result for result in systems.values()):
+        header += ["calibrated actDCF", "calibrated Cllr"]
+        for row, result in zip(rows, systems.values()):
+            calibrated = result.get("calibrated", {})
+            row += [_cell(calibrated.get("act_dcf"), ".4f"), _cell(calibrated.get("cllr"), ".4f")]
+    lines += ["", *_table(header, rows)]
+    breakdowns = list(dict.fromkeys(breakdown for result in systems.values() for breakdown in result["breakdown"]))
+    for breakdown in breakdowns:
+        groups = list(dict.fromkeys(group for result in systems.values() for group in result["breakdown"].get(breakdown, {})))
+        if not groups:
+            continue
+        rows = [[group, *(_cell(result["breakdown"].get(breakdown, {}).get(group, {}).get("eer"), "%") for result in systems.values())]
+                for group in groups]
+        lines += ["", f"EER % per {breakdown}" + (" (all bona fide against each attack)" if breakdown == "attack" else ""),
+                  *_table([breakdown, *numbered.values()], rows)]
+    for comparison in report["comparisons"]:
+        first, second = (numbered[name] for name in comparison["systems"])
+        paired, mcnemar = comparison["paired_bootstrap"], comparison["mcnemar"]
+        lines += ["", f"{first} vs {second}: EER difference {100 * paired['difference']:+.2f} points "
+                      f"[{100 * paired['lower']:+.2f}, {100 * paired['upper']:+.2f}], paired bootstrap p = {paired['p_value']:.4g}; "
+                      f"McNemar at the EER thresholds p = {mcnemar['p_value']:.4g}"]
+    lines += [f"warning: {warning}" for warning in report["warnings"]]
+    return "\n".join(lines) + "\n"
+
+
+def json_ready(report: dict) -> dict:
+    """The report without the Trials objects, as JSON can hold it."""
+    return {name: value for name, value in report.items() if not name.endswith("_trials")}
+
+
+def csv_text(report: dict) -> str:
+    """`system,breakdown,group,metric,value` rows: the pooled metrics (breakdown "pooled", group "all"), then the groups."""
+    lines = ["system,breakdown,group,metric,value"]
+
+    def quoted(text: str) -> str:
+        return '"' + text.replace('"', '""') + '"' if any(character in text for character in ',"\n') else text
+
+    for name, result in report["systems"].items():
+        for metric, value in result.items():
+            if isinstance(value, (int, float)):
+                lines.append(f"{quoted(name)},pooled,all,{metric},{value!r}")
+        for breakdown, groups in result["breakdown"].items():
+            for group, values in groups.items():
+                lines += [f"{quoted(name)},{breakdown},{quoted(group)},{metric},{value!r}" for metric, value in values.items() if value is not None]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        outputs = [(flag, value) for flag, value in (("--json", args.json), ("--csv", args.csv),
+                   ("--fused_scores", args.fused_scores), ("--calibrated_scores", args.calibrated_scores)) if value]
+        for flag, value in outputs:
+            check_writable_location(Path(value), flag)
+        if args.fused_scores and not args.fuse:
+            raise UsageError("--fused_scores writes the fused scores of --fuse; add --fuse")
+        if args.calibrated_scores and not args.calibrate:
+            raise UsageError("--calibrated_scores writes the calibrated scores of --calibrate; add --calibrate")
+        report = evaluate_files(args.scores, args.key, args.subset, args.asv_scores, args.asv_key, args.dev_scores,
+                                args.dev_key, args.calibrate, args.fuse, args.bootstrap, args.confidence, args.seed, args.compare)
+    except UsageError as error:
+        print(f"evaluate.py: error: {one_line(error)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("evaluate.py: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    sys.stdout.write(results_text(report))
+    if args.json:
+        atomic_write_text(Path(args.json), json.dumps(json_ready(report), indent=2) + "\n")
+    if args.csv:
+        atomic_write_text(Path(args.csv), csv_text(report))
+    if args.fused_scores:
+        write_labelled_scores(Path(args.fused_scores), report["fused_trials"])
+    if args.calibrated_scores:
+        folder = Path(args.calibrated_scores)
+        folder.mkdir(parents=True, exist_ok=True)
+        for index, trials in enumerate(report["calibrated_trials"], start=1):
+            write_labelled_scores(folder / f"{index}_{Path(trials.name).name}", trials)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
