@@ -8,6 +8,10 @@ fusion, confidence intervals, paired comparison, and the SASV metrics of ASVspoo
         --calibrate --fuse --fused_scores fused.txt
     python evaluate.py sasv_scores.tsv --key sasv_key.tsv                # ASVspoof 5 track 2: a-DCF, t-EER, t-DCF
 
+SASV score files (ASVspoof 5 track 2) have a header `spk filename cm-score asv-score sasv-score` (any of the
+three score columns) and their key `spk filename cm-label asv-label`; the a-DCF takes the ASVspoof 5 package's
+cost model (sasv_metrics.py).
+
 Score files (higher = bona fide): `UTT_ID ATTACK bonafide|spoof SCORE` (ours, the ASVspoof 2019 package's),
 `UTT_ID SCORE` (the 2021 submission; PATH<TAB>SCORE of score.py), `SPEAKER UTT_ID SCORE bonafide|spoof`
 and `filename<TAB>cm-score` (the ASVspoof 5 package's). Keys: any format of datasets/keys.py (2019 LA
@@ -24,19 +28,20 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Sequence
+from typing import Hashable, Sequence
 
 import numpy as np
 
-from calibration import compute_min_cllr, fit_linear_calibration
+from calibration import fit_linear_calibration
 from confidence import bootstrap_eer_min_dcf, mcnemar_test, paired_bootstrap_eer
 from conventions import BONAFIDE, LABEL_NAMES, UsageError, one_line
-from datasets.keys import TrialKey, read_key
+from datasets.keys import TrialKey, read_key, read_sasv_key
 from evaluation import Trials, trials_metrics
-from metrics import read_asv_scores
+from metrics import TDCF_VARIANTS, compute_eer, compute_min_tdcf, read_asv_scores
 from parse_arguments import OneLineErrorParser, number
 from reporting.files import atomic_write_text, check_writable_location
-from reporting.score_files import ScoreFile, read_score_file
+from reporting.score_files import ScoreFile, read_sasv_score_file, read_score_file, score_file_format
+from sasv_metrics import compute_min_a_dcf, compute_t_eer
 
 SUBSET_CHOICES = ("eval", "progress", "hidden", "all")
 SHOWN = 3  # utt_ids named in an alignment error, per kind of problem
@@ -80,30 +85,42 @@ def key_subset(key: TrialKey, subset: str | None) -> str | None:
     return None if chosen == "all" else chosen
 
 
+def alignment_problems(scored: Sequence[Hashable], known: set, wanted: Sequence[Hashable]) -> list[str]:
+    """What keeps scored trial ids from matching the key: `wanted` trials without a score, trials scored more
+    than once, scored trials the key does not list (`known`: every trial of the key), each with its first ids."""
+    counts = Counter(scored)
+    kinds = (([trial for trial in wanted if trial not in counts], "trials of the key without a score"),
+             ([trial for trial, count in counts.items() if count > 1], "trials scored more than once"),
+             ([trial for trial in counts if trial not in known], "scored trials that the key does not list"))
+    return [f"{len(ids)} {what} (first: {_first([_trial_name(trial) for trial in ids])})" for ids, what in kinds if ids]
+
+
+def _trial_name(trial: Hashable) -> str:
+    return "/".join(trial) if isinstance(trial, tuple) else str(trial)
+
+
+def refuse_misalignment(path: Path, key_path: Path, subset: str | None, problems: list[str]) -> None:
+    """UsageError naming the score file, the key and every problem, when there is one."""
+    if problems:
+        where = f" (subset {subset})" if subset else ""
+        raise UsageError(f"{path} does not match the key {key_path}{where}: {'; '.join(problems)}; a score file "
+                         "must hold exactly one score per trial of the key")
+
+
 def align(scores: ScoreFile, key: TrialKey, subset: str | None, name: str) -> Trials:
     """The trials of `key` (of `subset`) in key order with their scores; UsageError listing the missing,
     duplicated and unknown trials and the labels that disagree with the key. Trials of other subsets are ignored."""
     wanted = [row for row in key.rows if subset is None or row.subset == subset]
     if not wanted:
         raise UsageError(f"the key {key.path} has no trial of subset {subset}")
-    counts = Counter(scores.utt_ids)
-    in_key = {row.utt_id for row in key.rows}
-    duplicated = [utt_id for utt_id, count in counts.items() if count > 1]
-    unknown = [utt_id for utt_id in counts if utt_id not in in_key]
-    missing = [row.utt_id for row in wanted if row.utt_id not in counts]
+    problems = alignment_problems(scores.utt_ids, {row.utt_id for row in key.rows}, [row.utt_id for row in wanted])
     position = {utt_id: index for index, utt_id in enumerate(scores.utt_ids)}
-    disagreeing = []
     if scores.labels is not None:
         disagreeing = [f"{row.utt_id} ({LABEL_NAMES[int(scores.labels[position[row.utt_id]])]} in the scores)"
                        for row in wanted if row.utt_id in position and scores.labels[position[row.utt_id]] != row.label]
-    problems = [f"{len(ids)} {what} (first: {_first(ids)})" for ids, what in (
-        (missing, "trials of the key without a score"), (duplicated, "trials scored more than once"),
-        (unknown, "scored trials that the key does not list"), (disagreeing, "labels that disagree with the key"))
-        if ids]
-    if problems:
-        where = f" (subset {subset})" if subset else ""
-        raise UsageError(f"{scores.path} does not match the key {key.path}{where}: {'; '.join(problems)}; a score file "
-                         "must hold exactly one score per trial of the key")
+        if disagreeing:
+            problems.append(f"{len(disagreeing)} labels that disagree with the key (first: {_first(disagreeing)})")
+    refuse_misalignment(scores.path, key.path, subset, problems)
     indices = np.fromiter((position[row.utt_id] for row in wanted), dtype=np.int64, count=len(wanted))
     conditions = {condition: [row.conditions.get(condition) for row in wanted] for condition in key.condition_names}
     return Trials(name, [row.utt_id for row in wanted], scores.scores[indices],
@@ -138,6 +155,54 @@ def same_trials(systems: list[Trials], what: str) -> list[Trials]:
     return ordered
 
 
+def sasv_metrics(path: str, key: str) -> dict:
+    """The SASV metrics of ASVspoof 5 track 2 of one SASV score file against its SASV key: min a-DCF (and the
+    EER of target against nontarget and spoof) from sasv-score; the CM EER from cm-score, the ASV EER (target
+    against nontarget) from asv-score; t-EER and the min t-DCF of both variants (the ASV system at its EER
+    threshold) from both."""
+    rows = read_sasv_key(key)
+    for row in rows:
+        if (row.asv_label == "spoof") != (row.cm_label != BONAFIDE):
+            raise UsageError(f"{key}, line {row.line}: asv-label {row.asv_label} with cm-label {LABEL_NAMES[row.cm_label]}; "
+                             "spoof trials are spoof for both, target and nontarget trials bona fide")
+    scores = read_sasv_score_file(path)
+    wanted = [(row.speaker, row.utt_id) for row in rows]
+    refuse_misalignment(scores.path, Path(key), None, alignment_problems(scores.trials, set(wanted), wanted))
+    position = {trial: index for index, trial in enumerate(scores.trials)}
+    order = np.fromiter((position[trial] for trial in wanted), dtype=np.int64, count=len(wanted))
+    asv_labels = np.asarray([row.asv_label for row in rows])
+    classes = {label: asv_labels == label for label in ("target", "nontarget", "spoof")}
+    result: dict = {f"n_{label}": int(mask.sum()) for label, mask in classes.items()}
+    missing = [label for label, mask in classes.items() if not mask.any()]
+    if missing:
+        raise UsageError(f"the SASV key {key} has no {' and no '.join(missing)} trials; SASV metrics need all three classes")
+    cm, asv, sasv = (None if column is None else column[order] for column in (scores.cm_scores, scores.asv_scores, scores.sasv_scores))
+    if sasv is not None:
+        result["min_a_dcf"], result["a_dcf_threshold"] = compute_min_a_dcf(*(sasv[mask] for mask in classes.values()))
+        result["sasv_eer"] = compute_eer(sasv[classes["target"]], sasv[~classes["target"]])[0]
+    if cm is not None:
+        result["cm_eer"] = compute_eer(cm[~classes["spoof"]], cm[classes["spoof"]])[0]
+    if asv is not None:
+        result["asv_eer"] = compute_eer(asv[classes["target"]], asv[classes["nontarget"]])[0]
+    if cm is not None and asv is not None:
+        result["t_eer"], result["t_eer_cm_threshold"], result["t_eer_asv_threshold"] = compute_t_eer(
+            *(cm[mask] for mask in classes.values()), *(asv[mask] for mask in classes.values()))
+        for variant in TDCF_VARIANTS:
+            result[f"min_tdcf_{variant}"] = compute_min_tdcf(cm[~classes["spoof"]], cm[classes["spoof"]],
+                                                             *(asv[mask] for mask in classes.values()), variant)[0]
+    return result
+
+
+def is_sasv_score_file(path: str) -> bool:
+    """Whether `path` starts with the header of a SASV score file (spk, filename, ...)."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            first = next((line for line in file if line.strip()), "")
+        return score_file_format(first) == "sasv"
+    except (OSError, UnicodeDecodeError, UsageError):
+        return False
+
+
 def write_labelled_scores(path: Path, trials: Trials) -> None:
     """`utt_id attack label score` lines (the run's score-file format), atomically."""
     rows = zip(trials.utt_ids, trials.attacks, trials.labels, trials.scores)
@@ -146,9 +211,8 @@ def write_labelled_scores(path: Path, trials: Trials) -> None:
 
 
 def system_result(trials: Trials, asv: tuple | None, bootstrap: int | None, confidence: float, seed: int) -> dict:
-    """trials_metrics plus minCllr and, with `bootstrap` draws, the intervals of EER and minDCF."""
+    """trials_metrics and, with `bootstrap` draws, the intervals of EER and minDCF."""
     result = trials_metrics(trials, asv)
-    result["min_cllr"] = compute_min_cllr(trials.bonafide_scores, trials.spoof_scores)
     if bootstrap:
         intervals = bootstrap_eer_min_dcf(trials.bonafide_scores, trials.spoof_scores, bootstrap, confidence, seed)
         result["intervals"] = {metric: dataclasses.asdict(interval) for metric, interval in intervals.items()}
@@ -185,6 +249,17 @@ def evaluate_files(
         raise UsageError(f"--confidence {confidence} must lie strictly between 0 and 1")
     if len(set(scores)) != len(scores):
         raise UsageError("a score file is given twice; give each system once")
+    sasv = [is_sasv_score_file(path) for path in scores]
+    if any(sasv):
+        extras = [flag for flag, value in (("--dev_scores", dev_scores), ("--asv_scores", asv_scores), ("--subset", subset),
+                                          ("--bootstrap", bootstrap), ("--compare", compare)) if value]
+        if not all(sasv) or key is None or extras:
+            raise UsageError("SASV score files (spk filename cm-score asv-score sasv-score) are evaluated only together and "
+                             f"against a SASV key: give --key and no {' '.join(extras) or 'CM score files'}")
+        try:
+            return {"mode": "sasv", "systems": {path: sasv_metrics(path, key) for path in scores}, "comparisons": [], "warnings": []}
+        except ValueError as error:
+            raise UsageError(str(error)) from None
     eval_key = read_key(key) if key else None
     eval_subset = key_subset(eval_key, subset) if eval_key else None
     systems = [load_trials(path, eval_key, eval_subset) for path in scores]
@@ -197,7 +272,7 @@ def evaluate_files(
         except OSError as error:
             raise UsageError(f"--asv_scores {asv_scores} cannot be read ({error.strerror})") from None
     try:
-        report = {"systems": {system.name: system_result(system, asv, bootstrap, confidence, seed) for system in systems},
+        report = {"mode": "cm", "systems": {system.name: system_result(system, asv, bootstrap, confidence, seed) for system in systems},
                   "comparisons": [], "warnings": []}
     except ValueError as error:
         raise UsageError(str(error)) from None
@@ -235,6 +310,10 @@ def evaluate_files(
     return report
 
 
+SASV_COLUMNS = (("n_target", "target", "d"), ("n_nontarget", "nontarget", "d"), ("n_spoof", "spoof", "d"),
+                ("min_a_dcf", "min a-DCF", ".4f"), ("t_eer", "t-EER %", "%"), ("sasv_eer", "SASV EER %", "%"),
+                ("cm_eer", "CM EER %", "%"), ("asv_eer", "ASV EER %", "%"), ("min_tdcf_2019", "t-DCF 2019", ".4f"),
+                ("min_tdcf_2021", "t-DCF 2021", ".4f"))
 POOLED_COLUMNS = (("n_bonafide", "bona fide", "d"), ("n_spoof", "spoof", "d"), ("eer", "EER %", "%"),
                   ("min_dcf", "minDCF", ".4f"), ("act_dcf", "actDCF", ".4f"), ("cllr", "Cllr", ".4f"),
                   ("min_cllr", "minCllr", ".4f"), ("min_tdcf_2019", "t-DCF 2019", ".4f"), ("min_tdcf_2021", "t-DCF 2021", ".4f"))
@@ -259,7 +338,8 @@ def results_text(report: dict) -> str:
     systems = report["systems"]
     numbered = {name: f"[{index}]" for index, name in enumerate(systems, start=1)}
     lines = [f"{label} {name}" for name, label in numbered.items()]
-    columns = [column for column in POOLED_COLUMNS if any(column[0] in result for result in systems.values())]
+    known = SASV_COLUMNS if report["mode"] == "sasv" else POOLED_COLUMNS
+    columns = [column for column in known if any(column[0] in result for result in systems.values())]
     header = ["system", *(title for _, title, _ in columns)]
     rows = [[numbered[name], *(_cell(result.get(metric), style) for metric, _, style in columns)] for name, result in systems.items()]
     if any("intervals" in result for result in systems.values()):
@@ -274,7 +354,7 @@ def results_text(report: dict) -> str:
             calibrated = result.get("calibrated", {})
             row += [_cell(calibrated.get("act_dcf"), ".4f"), _cell(calibrated.get("cllr"), ".4f")]
     lines += ["", *_table(header, rows)]
-    breakdowns = list(dict.fromkeys(breakdown for result in systems.values() for breakdown in result["breakdown"]))
+    breakdowns = list(dict.fromkeys(breakdown for result in systems.values() for breakdown in result.get("breakdown", {})))
     for breakdown in breakdowns:
         groups = list(dict.fromkeys(group for result in systems.values() for group in result["breakdown"].get(breakdown, {})))
         if not groups:
@@ -309,7 +389,7 @@ def csv_text(report: dict) -> str:
         for metric, value in result.items():
             if isinstance(value, (int, float)):
                 lines.append(f"{quoted(name)},pooled,all,{metric},{value!r}")
-        for breakdown, groups in result["breakdown"].items():
+        for breakdown, groups in result.get("breakdown", {}).items():
             for group, values in groups.items():
                 lines += [f"{quoted(name)},{breakdown},{quoted(group)},{metric},{value!r}" for metric, value in values.items() if value is not None]
     return "\n".join(lines) + "\n"

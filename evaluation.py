@@ -10,10 +10,13 @@ from pathlib import Path
 
 import numpy as np
 
+from calibration import compute_min_cllr, fit_linear_calibration
 from conventions import BONAFIDE, UsageError
 from datasets.base import AsvScores, AudioDataset
 from metrics import (
     TDCF_VARIANTS,
+    compute_act_dcf,
+    compute_cllr,
     compute_eer,
     compute_eer_per_attack,
     compute_metrics,
@@ -30,15 +33,23 @@ def evaluate(
     args: argparse.Namespace, splits: dict[str, AudioDataset], tables: dict[str, ScoreTable], log: TrainingLog
 ) -> dict[str, dict]:
     """The metrics per split of `tables` ("dev" and "eval"). Accuracy on both splits uses the dev
-    EER threshold (eval never tunes its own threshold)."""
+    EER threshold (eval never tunes its own threshold). With --calibrate, each split's "calibrated"
+    holds its actDCF and Cllr after the calibration fitted on dev, and dev's the calibration itself."""
     _, dev_threshold = compute_eer(tables["dev"].bonafide_scores, tables["dev"].spoof_scores)
     metrics = {
         split: {
             **compute_metrics(table.bonafide_scores, table.spoof_scores, decision_threshold=dev_threshold),
+            "min_cllr": compute_min_cllr(table.bonafide_scores, table.spoof_scores),
             "eer_per_attack": compute_eer_per_attack(table.scores, table.labels, table.attack_names),
         }
         for split, table in tables.items()
     }
+    if args.calibrate:
+        calibration = fit_linear_calibration(tables["dev"].bonafide_scores, tables["dev"].spoof_scores)
+        for split, table in tables.items():
+            bonafide, spoof = calibration.apply(table.bonafide_scores), calibration.apply(table.spoof_scores)
+            metrics[split]["calibrated"] = {"act_dcf": compute_act_dcf(bonafide, spoof)[0], "cllr": compute_cllr(bonafide, spoof)}
+        metrics["dev"]["calibrated"]["calibration"] = calibration.to_dict()
     for split, table in tables.items():
         tdcf = min_tdcf(args, splits[split], split, table, log)
         if tdcf is not None:
@@ -163,9 +174,10 @@ def score_warnings(trials: Trials, eer: float) -> list[str]:
 
 
 def trials_metrics(trials: Trials, asv: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> dict:
-    """Pooled metrics (compute_metrics, accuracy at the EER threshold), the min t-DCF of both variants with
-    ASV scores (target, nontarget, spoof), the per-attack and per-condition breakdowns and the warnings."""
+    """Pooled metrics (compute_metrics, accuracy at the EER threshold; minCllr), the min t-DCF of both variants
+    with ASV scores (target, nontarget, spoof), the per-attack and per-condition breakdowns and the warnings."""
     result: dict = compute_metrics(trials.bonafide_scores, trials.spoof_scores)
+    result["min_cllr"] = compute_min_cllr(trials.bonafide_scores, trials.spoof_scores)
     if asv is not None:
         for variant in TDCF_VARIANTS:
             result[f"min_tdcf_{variant}"] = compute_min_tdcf(trials.bonafide_scores, trials.spoof_scores, *asv, variant)[0]

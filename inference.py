@@ -5,6 +5,7 @@ weights of a reference model, score waves and audio files, export it to TorchScr
     countermeasure = load_countermeasure("runs/<run>")          # or a checkpoint, or released weights
     countermeasure.score_files(["a.flac", "b.wav"])              # {"a.flac": 2.31, "b.wav": -4.02}
     countermeasure.score_wave(samples, sample_rate=16000)        # higher = bona fide
+    countermeasure.probabilities(scores)                         # a run trained with --calibrate: P(bona fide)
 
 Scores are the run's own: its loss's scoring rule on the first --eval_max_len of each wave when the
 run scored that way, batched as the run scored (its batch size, length buckets, precision).
@@ -14,7 +15,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import json
 import logging
+import math
 import os
 import re
 import warnings
@@ -25,6 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from calibration import LinearCalibration
 from common import REFERENCE_MODELS
 from conventions import SAMPLE_RATE, UsageError
 from datasets.audio import at_sample_rate
@@ -34,6 +38,7 @@ from losses.base import BaseLoss
 from model import Countermeasure, build_model
 from parse_arguments import adopt_checkpoint, parse_arguments, recorded_arguments
 from published_weights import recognise_published_weights
+from reporting.report import CALIBRATION_FILE
 from reporting.run_log import RunLog
 from training.checkpoints import is_checkpoint, read_weights_file
 from training.scoring import ScoreTable
@@ -91,11 +96,33 @@ class ScoringModule(nn.Module):
         return self.loss.score(self.model(wave, lengths))
 
 
-class TrainedCountermeasure:
-    """A trained model with its loss's scoring rule, in eval mode, scoring as its run scored."""
+def run_calibration_file(checkpoint: Path) -> Path | None:
+    """<run>/CALIBRATION_FILE of the run that wrote `checkpoint` (<run>/checkpoints/*.pt), None when there is none."""
+    path = checkpoint.parent.parent / CALIBRATION_FILE
+    return path if checkpoint.parent.name == "checkpoints" and path.is_file() else None
 
-    def __init__(self, model: Countermeasure, loss: BaseLoss, arguments: argparse.Namespace, device: torch.device) -> None:
+
+def read_calibration(path: str | Path) -> LinearCalibration:
+    """A calibration written by train_and_eval.py --calibrate (CALIBRATION_FILE); UsageError for any other file."""
+    path = Path(path)
+    try:
+        return LinearCalibration.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except OSError as error:
+        raise UsageError(f"calibration {path} cannot be read ({error.strerror})") from None
+    except (ValueError, TypeError, KeyError, UnicodeDecodeError) as error:
+        raise UsageError(f"{path} is not a {CALIBRATION_FILE} written by train_and_eval.py --calibrate ({error})") from None
+
+
+class TrainedCountermeasure:
+    """A trained model with its loss's scoring rule, in eval mode, scoring as its run scored; with
+    the run's calibration (train_and_eval.py --calibrate) when it has one."""
+
+    def __init__(
+        self, model: Countermeasure, loss: BaseLoss, arguments: argparse.Namespace, device: torch.device,
+        calibration: LinearCalibration | None = None,
+    ) -> None:
         self.model, self.loss, self.arguments, self.device = model.to(device).eval(), loss.to(device).eval(), arguments, device
+        self.calibration = calibration
         self.trainer = Trainer(self.model, self.loss, TrainingSettings.from_arguments(arguments), device, RunLog(None))
 
     @property
@@ -134,6 +161,20 @@ class TrainedCountermeasure:
     def score_wave(self, wave: np.ndarray | torch.Tensor, sample_rate: int = SAMPLE_RATE) -> float:
         """The score of one mono wave [T] at `sample_rate` Hz."""
         return float(self.score_waves([wave], sample_rate)[0])
+
+    def llrs(self, scores: np.ndarray | Sequence[float]) -> np.ndarray:
+        """Natural-log likelihood ratios (bona fide vs spoof) of this model's scores [N], through the run's
+        calibration fitted on dev; UsageError when the run has none."""
+        if self.calibration is None:
+            raise UsageError("this model has no calibration: train its run with train_and_eval.py --calibrate, or give the "
+                             f"{CALIBRATION_FILE} of an --eval_only --calibrate run of it")
+        return self.calibration.apply(np.asarray(scores, dtype=np.float64))
+
+    def probabilities(self, scores: np.ndarray | Sequence[float], prior: float = 0.5) -> np.ndarray:
+        """P(bona fide | score) [N] of this model's scores at the bona fide `prior`: sigmoid(llr + logit(prior))."""
+        if not 0.0 < prior < 1.0:
+            raise UsageError(f"prior {prior} must lie strictly between 0 and 1")
+        return 1.0 / (1.0 + np.exp(-(self.llrs(scores) + math.log(prior / (1.0 - prior)))))
 
     def export(self, path: str | Path, export_format: str) -> Path:
         """The model and its scoring rule as `path` (ONNX, or TorchScript traced): inputs wave [B, T]
@@ -236,10 +277,12 @@ def _export_torchscript(module: ScoringModule, example: tuple[torch.Tensor, torc
     return run
 
 
-def load_countermeasure(path: str | Path, device: str | torch.device = "cpu", name: str = "checkpoint") -> TrainedCountermeasure:
+def load_countermeasure(
+    path: str | Path, device: str | torch.device = "cpu", name: str = "checkpoint", calibration: str | Path | None = None
+) -> TrainedCountermeasure:
     """A trained countermeasure from a run directory (the model it evaluated: checkpoint_path), a checkpoint, or the
-    authors' released weights of a reference model (README: Reference models); `name` names `path`
-    in errors. Self-supervised extractors load their pretrained weights as the run did
+    authors' released weights of a reference model (README: Reference models), with the `calibration` file given,
+    else its run's when it has one (run_calibration_file); `name` names `path` in errors. Self-supervised extractors load their pretrained weights as the run did
     (--extractor_path, or the local cache)."""
     source = checkpoint_path(path)
     checkpoint = load_model_file(str(source), name)
@@ -247,4 +290,5 @@ def load_countermeasure(path: str | Path, device: str | torch.device = "cpu", na
     adopt_checkpoint(args, checkpoint["arguments"])
     model, loss = build_model(args)
     restore(model, loss, checkpoint, f"{name} {source}")
-    return TrainedCountermeasure(model, loss, args, torch.device(device))
+    calibration = calibration or run_calibration_file(source)
+    return TrainedCountermeasure(model, loss, args, torch.device(device), read_calibration(calibration) if calibration else None)

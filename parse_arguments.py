@@ -209,6 +209,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="the ASV protocol that keys an ASVspoof 2021 ASV score file (keys/LA/ASV/trial_metadata.txt)",
     )
+    official.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="fit logistic-regression calibration (scores to natural-log LLRs) on the dev scores: calibrated actDCF "
+        "and Cllr beside the raw ones, and calibration.json in the run, from which score.py and the Python API give "
+        "calibrated LLRs and probabilities",
+    )
 
     evaluation = parser.add_argument_group("evaluation only")
     evaluation.add_argument(

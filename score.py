@@ -2,6 +2,7 @@
 
     python score.py runs/<run> recordings/ one.flac       # path<TAB>score lines, higher = bona fide
     python score.py runs/<run> recordings/ --output scores.txt
+    python score.py runs/<run> one.flac --probability   # path<TAB>score<TAB>P(bona fide), a run trained with --calibrate
     python score.py runs/<run> --export onnx --output model.onnx
 
 MODEL is a run directory (the model it evaluated: checkpoints/average.pt or best.pt), a checkpoint, or the authors' released weights of
@@ -32,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("inputs", nargs="*", metavar="FILE_OR_FOLDER", help="audio files, and folders scored recursively")
     parser.add_argument("--output", metavar="FILE", help="write the scores (or the exported model) here (default: scores to stdout)")
     parser.add_argument("--export", choices=EXPORT_FORMATS, help="write the model as ONNX or TorchScript to --output instead of scoring")
+    parser.add_argument("--probability", action="store_true", help="a third column: the probability of bona fide (prior 0.5) from the run's calibration (train_and_eval.py --calibrate)")
+    parser.add_argument("--calibration", metavar="FILE", help="with --probability: the calibration.json of another run (an --eval_only --calibrate run of this model)")
     parser.add_argument("--on_bad_audio", choices=("error", "skip"), default="error", help="an unreadable file: stop (error) or leave it out, named on stderr (skip)")
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="(default: cpu)")
     return parser
@@ -63,12 +66,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError("--export writes the model to --output and scores nothing; give MODEL --export FORMAT --output FILE")
         if args.export is None and not args.inputs:
             raise UsageError("give the audio files or folders to score after MODEL (or --export FORMAT --output FILE)")
+        if args.export is not None and args.probability:
+            raise UsageError("--probability is a column of the scores; --export writes the model (its scores, uncalibrated)")
         if args.device == "cuda" and not torch.cuda.is_available():
             raise UsageError("--device cuda: no CUDA device is available; use --device cpu")
         if args.output is not None:
             check_writable_location(Path(args.output), "--output")
         files = input_files(args.inputs) if args.export is None else []
-        countermeasure = load_countermeasure(args.model, args.device, "MODEL")
+        if args.calibration and not args.probability:
+            raise UsageError("--calibration gives the probabilities of --probability; add --probability")
+        countermeasure = load_countermeasure(args.model, args.device, "MODEL", args.calibration)
+        if args.probability and countermeasure.calibration is None:
+            raise UsageError(f"--probability: {args.model} has no calibration.json in its run directory; train the run with "
+                             "train_and_eval.py --calibrate, or give --calibration <an --eval_only --calibrate run>/calibration.json")
         if args.export is not None:
             Path(args.output).parent.mkdir(parents=True, exist_ok=True)
             print(f"score.py: {countermeasure.export(args.output, args.export)} ({args.export}, {countermeasure.description})", file=sys.stderr)
@@ -86,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     skipped = sorted(countermeasure.trainer.skipped.get("files", ()))
     if skipped:
         print(f"score.py: skipped as bad audio: {' '.join(skipped)}", file=sys.stderr)
-    lines = folder_scores_text(table)
+    lines = folder_scores_text(table, countermeasure.probabilities(table.scores) if args.probability else None)
     if args.output is None:
         sys.stdout.write(lines)
     else:

@@ -206,3 +206,39 @@ def read_key(path: str | Path) -> TrialKey:
     if not rows:
         raise UsageError(f"key file {path} holds no trials")
     return TrialKey(path, format_name, rows, condition_names)
+
+
+ASV_LABELS = ("target", "nontarget", "spoof")
+SASV_KEY_COLUMNS = ("spk", "filename", "cm-label", "asv-label")
+
+
+@dataclass(frozen=True)
+class SasvKeyRow:
+    """One SASV trial of ASVspoof 5 track 2: the claimed speaker, the test utterance, its CM label
+    (conventions.BONAFIDE/SPOOF) and ASV label (target, nontarget or spoof)."""
+
+    line: int
+    speaker: str
+    utt_id: str
+    cm_label: int
+    asv_label: str
+
+
+def read_sasv_key(path: str | Path) -> list[SasvKeyRow]:
+    """The trials of an ASVspoof 5 SASV key (header `spk filename cm-label asv-label`, more columns ignored), each
+    (spk, filename) once; UsageError naming file and line for a bad line, label or a trial listed twice."""
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"SASV key {path} does not exist; give the key with the columns spk filename cm-label asv-label")
+    rows, first_line = [], {}
+    for number, row in _header_rows(path, SASV_KEY_COLUMNS, None):
+        if row["asv-label"] not in ASV_LABELS:
+            raise protocol_error(path, number, f"asv-label {row['asv-label']!r} is not one of {', '.join(ASV_LABELS)}")
+        trial = (row["spk"], row["filename"])
+        if trial in first_line:
+            raise protocol_error(path, number, f"trial {'/'.join(trial)} is listed again (first on line {first_line[trial]})")
+        first_line[trial] = number
+        rows.append(SasvKeyRow(number, row["spk"], row["filename"], parse_label(row["cm-label"], path, number), row["asv-label"]))
+    if not rows:
+        raise UsageError(f"SASV key {path} holds no trials")
+    return rows

@@ -32,10 +32,14 @@ def write_submission(path: Path, table: ScoreTable, challenge: str) -> None:
     atomic_write_text(path, header + "".join(f"{utt_id}{separator}{float(score)!r}\n" for utt_id, score in zip(table.utt_ids, table.scores)))
 
 
-def folder_scores_text(table: ScoreTable) -> str:
-    """`path<TAB>score` lines, higher = more bona fide (paths hold no tab or line break: the
-    datasets of datasets/folder.py refuse them)."""
-    return "".join(f"{utt_id}\t{float(score)!r}\n" for utt_id, score in zip(table.utt_ids, table.scores))
+def folder_scores_text(table: ScoreTable, probabilities: np.ndarray | None = None) -> str:
+    """`path<TAB>score` lines, higher = more bona fide, with `<TAB>probability` (of bona fide) when
+    `probabilities` [N] are given (paths hold no tab or line break: the datasets of datasets/folder.py
+    refuse them)."""
+    if probabilities is None:
+        return "".join(f"{utt_id}\t{float(score)!r}\n" for utt_id, score in zip(table.utt_ids, table.scores))
+    rows = zip(table.utt_ids, table.scores, probabilities)
+    return "".join(f"{utt_id}\t{float(score)!r}\t{float(probability)!r}\n" for utt_id, score, probability in rows)
 
 
 def write_folder_scores(path: Path, table: ScoreTable) -> None:
@@ -80,12 +84,12 @@ def _score(path: Path, line: int, text: str) -> float:
 def score_file_format(first: str) -> str:
     """The layout of a score file from its first line: "labelled" (`UTT_ID ATTACK KEY SCORE`, ours and the
     ASVspoof 2019 package's), "asvspoof5-labelled" (`SPEAKER UTT_ID SCORE KEY`, the ASVspoof 5 package's),
-    "asvspoof5" (a header `filename cm-score ...`, the ASVspoof 5 submission), "sasv" (a header
-    `spk filename cm-score asv-score sasv-score`), or "plain" (`UTT_ID SCORE`: the 2021 submission, and
-    `PATH<TAB>SCORE` of score.py and --score_folder)."""
+    "asvspoof5" (a header `filename cm-score ...`, the ASVspoof 5 submission), "sasv" (a header naming
+    spk and filename: `spk filename cm-score asv-score sasv-score`, read by read_sasv_score_file), or "plain" (`UTT_ID SCORE`: the 2021 submission, and
+    `PATH<TAB>SCORE[<TAB>PROBABILITY]` of score.py and --score_folder)."""
     fields = first.split("\t") if "\t" in first else first.split()
     lowered = [name.strip().lower() for name in fields]
-    if set(SASV_COLUMNS) <= set(lowered):
+    if "spk" in lowered and "filename" in lowered:
         return "sasv"
     if "filename" in lowered and "cm-score" in lowered:
         return "asvspoof5"
@@ -93,7 +97,7 @@ def score_file_format(first: str) -> str:
         return "labelled"
     if len(fields) == 4 and lowered[3] in LABEL_WORDS:
         return "asvspoof5-labelled"
-    if len(fields) == 2:
+    if len(fields) == 2 or ("\t" in first and len(fields) == 3):
         return "plain"
     raise UsageError(
         f"the first line {first.strip()[:80]!r} is not a score file line: expected `UTT_ID ATTACK bonafide|spoof SCORE`, "
@@ -116,8 +120,8 @@ def read_score_file(path: str | Path) -> ScoreFile:
     except UsageError as error:
         raise UsageError(f"{path}: {error}") from None
     if layout == "sasv":
-        raise UsageError(f"{path} is a SASV score file (spk filename cm-score asv-score sasv-score); evaluate it with a "
-                         "SASV key (spk filename cm-label asv-label)")
+        raise UsageError(f"{path} is a SASV score file (spk filename cm-score asv-score sasv-score): read it with "
+                         "read_sasv_score_file; evaluate.py evaluates it with a SASV key (spk filename cm-label asv-label)")
     utt_ids, scores, labels, attacks, numbers = [], [], [], [], []
     if layout == "asvspoof5":
         header = [name.strip().lower() for name in lines[0][1].split()]
@@ -125,6 +129,8 @@ def read_score_file(path: str | Path) -> ScoreFile:
         lines = lines[1:]
     for number, text in lines:
         fields = text.split("\t") if layout == "plain" and "\t" in text else text.split()
+        if layout == "plain" and len(fields) == 3 and "\t" in text:
+            fields = fields[:2]  # PATH<TAB>SCORE<TAB>PROBABILITY
         if layout == "asvspoof5":
             if len(fields) != len(header):
                 raise protocol_error(path, number, f"{len(fields)} fields where the header has {len(header)}: {text!r}")
@@ -148,3 +154,42 @@ def read_score_file(path: str | Path) -> ScoreFile:
     labelled = layout in ("labelled", "asvspoof5-labelled")
     return ScoreFile(path, layout, utt_ids, np.asarray(scores, dtype=np.float64),
                      np.asarray(labels) if labelled else None, attacks if labelled else None, numbers)
+
+
+@dataclass(frozen=True)
+class SasvScoreFile:
+    """The trials of an ASVspoof 5 SASV score file in file order: (spk, filename) pairs and their CM, ASV
+    and SASV scores (float64 [n]; a column the file does not have is None)."""
+
+    path: Path
+    trials: list[tuple[str, str]]
+    cm_scores: np.ndarray | None
+    asv_scores: np.ndarray | None
+    sasv_scores: np.ndarray | None
+
+
+def read_sasv_score_file(path: str | Path) -> SasvScoreFile:
+    """An ASVspoof 5 SASV score file: a header naming spk and filename and at least one of cm-score,
+    asv-score and sasv-score (tab or space separated). UsageError naming file and line for a bad line."""
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"score file {path} does not exist")
+    with protocol_text(path) as file:
+        lines = [(number, text.split()) for number, text in enumerate(file, start=1) if text.strip()]
+    header = [name.lower() for name in lines[0][1]] if lines else []
+    columns = [column for column in SASV_COLUMNS[2:] if column in header]
+    if "spk" not in header or "filename" not in header or not columns:
+        raise UsageError(f"{path}: a SASV score file starts with a header naming spk, filename and cm-score, asv-score "
+                         "or sasv-score")
+    trials, values = [], {column: [] for column in columns}
+    for number, fields in lines[1:]:
+        if len(fields) != len(header):
+            raise protocol_error(path, number, f"{len(fields)} fields where the header has {len(header)}: {' '.join(fields)!r}")
+        row = dict(zip(header, fields))
+        trials.append((row["spk"], row["filename"]))
+        for column in columns:
+            values[column].append(_score(path, number, row[column]))
+    if not trials:
+        raise UsageError(f"score file {path} holds no scores")
+    arrays = {column: np.asarray(values[column], dtype=np.float64) if column in values else None for column in SASV_COLUMNS[2:]}
+    return SasvScoreFile(path, trials, arrays["cm-score"], arrays["asv-score"], arrays["sasv-score"])

@@ -64,7 +64,7 @@ def trained_on_files(la2019_root, tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("inference") / "run"
     code = main([
         "--dataset", "ASVspoof2019LADataset_single", "--data_root", str(la2019_root), "--limit", "30", "-ep", "1",
-        "--processor", "MHFA", "--classifier", "EmbeddingFF", "--loss", "AdditiveAngularMargin", "--eval_max_len", "0.8",
+        "--processor", "MHFA", "--classifier", "EmbeddingFF", "--loss", "AdditiveAngularMargin", "--eval_max_len", "0.8", "--calibrate",
         "--output_dir", str(run_dir), "--results_csv", str(run_dir.parent / "results.csv"),
     ])
     assert code == 0

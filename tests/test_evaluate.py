@@ -224,3 +224,48 @@ def test_usage_errors_are_one_line_with_exit_status_2(files, tmp_path, capsys, e
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and named in error
     assert not (tmp_path / "c").exists()
+
+
+def sasv_files(tmp_path, n: int = 60, seed: int = 2):
+    """A SASV key and score file of target, nontarget and spoof trials, rows shuffled in the score file."""
+    rng = np.random.default_rng(seed)
+    key, rows = ["spk\tfilename\tcm-label\tasv-label"], []
+    for index in range(3 * n):
+        label = ("target", "nontarget", "spoof")[index % 3]
+        cm = rng.normal(2 if label != "spoof" else -1, 1)
+        asv = rng.normal({"target": 3, "nontarget": -2, "spoof": 1.5}[label], 1)
+        trial = (f"E_{index % 7:04d}", f"E_{index:010d}")
+        key.append(f"{trial[0]}\t{trial[1]}\t{'spoof' if label == 'spoof' else 'bonafide'}\t{label}")
+        rows.append((trial, label, round(cm, 5), round(asv, 5), round(cm + asv, 5)))
+    order = rng.permutation(len(rows))
+    scores = ["spk\tfilename\tcm-score\tasv-score\tsasv-score"] + [
+        f"{rows[i][0][0]}\t{rows[i][0][1]}\t{rows[i][2]}\t{rows[i][3]}\t{rows[i][4]}" for i in order]
+    return write(tmp_path / "sasv_key.tsv", key), write(tmp_path / "sasv_scores.tsv", scores), rows
+
+
+def test_sasv_scores_give_a_dcf_t_eer_and_t_dcf_as_their_functions_do(tmp_path):
+    from sasv_metrics import compute_min_a_dcf, compute_t_eer
+
+    key, scores, rows = sasv_files(tmp_path)
+    result = run([scores, "--key", key], tmp_path)["systems"][scores]
+
+    def column(position: int, label: str) -> np.ndarray:
+        return np.array([row[position] for row in rows if row[1] == label])
+
+    cm, asv, sasv = ({label: column(position, label) for label in ("target", "nontarget", "spoof")} for position in (2, 3, 4))
+    assert result["min_a_dcf"] == compute_min_a_dcf(sasv["target"], sasv["nontarget"], sasv["spoof"])[0]
+    assert result["t_eer"] == compute_t_eer(*cm.values(), *asv.values())[0]
+    bonafide_cm = np.concatenate((cm["target"], cm["nontarget"]))
+    assert result["cm_eer"] == compute_eer(bonafide_cm, cm["spoof"])[0]
+    assert result["min_tdcf_2019"] == compute_min_tdcf(bonafide_cm, cm["spoof"], *asv.values(), "2019")[0]
+    assert (result["n_target"], result["n_nontarget"], result["n_spoof"]) == (60, 60, 60)
+
+
+def test_a_sasv_score_file_missing_a_trial_or_mixed_with_cm_files_is_refused(tmp_path, files, capsys):
+    key, scores, _ = sasv_files(tmp_path)
+    lines = (tmp_path / "sasv_scores.tsv").read_text().splitlines()
+    short = write(tmp_path / "short.tsv", lines[:-1])
+    assert main([short, "--key", key]) == 2
+    assert "1 trials of the key without a score (first: E_" in capsys.readouterr().err
+    assert main([scores, files[2]["a"], "--key", key]) == 2
+    assert "evaluated only together and against a SASV key" in capsys.readouterr().err

@@ -1,5 +1,7 @@
 """A trained model in use: loading a run, a checkpoint or released weights, scoring waves and files the
-way the run scored, and exports whose scores are the model's."""
+way the run scored, calibrated probabilities, and exports whose scores are the model's."""
+import json
+
 import numpy as np
 import pytest
 import soundfile
@@ -132,3 +134,38 @@ def test_a_model_whose_computation_the_format_cannot_express_is_refused_and_noth
         with pytest.raises(UsageError, match=f"--export {export_format}: SincAASIST -> RawAASIST-L .* score with score.py instead"):
             countermeasure.export(tmp_path / "model.bin", export_format)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["AASIST-L.pth"]
+
+
+def test_a_run_trained_with_calibrate_keeps_its_dev_calibration_and_gives_probabilities(trained_on_files, tmp_path):
+    from calibration import fit_linear_calibration
+    from metrics import compute_cllr
+    from reporting.score_files import read_score_file
+
+    dev, evaluation = (read_score_file(trained_on_files / "scores" / f"{split}.txt") for split in ("dev", "eval"))
+    expected = fit_linear_calibration(dev.scores[dev.labels == 0], dev.scores[dev.labels == 1])
+    countermeasure = load_countermeasure(trained_on_files)
+    np.testing.assert_allclose(countermeasure.calibration.weights, expected.weights, rtol=1e-9)
+    assert countermeasure.calibration.offset == pytest.approx(expected.offset, rel=1e-9, abs=1e-12)
+    metrics = json.loads((trained_on_files / "metrics.json").read_text())
+    llrs = expected.weights[0] * evaluation.scores + expected.offset
+    assert metrics["eval"]["calibrated"]["cllr"] == pytest.approx(
+        compute_cllr(llrs[evaluation.labels == 0], llrs[evaluation.labels == 1]), rel=1e-9)
+    np.testing.assert_allclose(countermeasure.probabilities(evaluation.scores), 1 / (1 + np.exp(-llrs)), rtol=1e-9)
+    np.testing.assert_allclose(countermeasure.probabilities(evaluation.scores, prior=0.2),
+                               1 / (1 + np.exp(-llrs - np.log(0.25))), rtol=1e-9)
+    with pytest.raises(UsageError, match="strictly between 0 and 1"):
+        countermeasure.probabilities(evaluation.scores, prior=1.0)
+
+
+def test_a_model_without_calibration_refuses_probabilities_and_a_bad_calibration_file_is_named(trained_on_files, tmp_path):
+    released = tmp_path / "elsewhere.pt"
+    released.write_bytes((trained_on_files / "checkpoints" / "best.pt").read_bytes())
+    countermeasure = load_countermeasure(released)
+    assert countermeasure.calibration is None
+    with pytest.raises(UsageError, match="has no calibration"):
+        countermeasure.probabilities([0.5])
+    (tmp_path / "calibration.json").write_text('{"weights": [1.0]}')
+    with pytest.raises(UsageError, match="is not a calibration.json written by train_and_eval.py --calibrate"):
+        load_countermeasure(released, calibration=tmp_path / "calibration.json")
+    with_file = load_countermeasure(released, calibration=trained_on_files / "calibration.json")
+    assert with_file.probabilities([0.0])[0] == pytest.approx(load_countermeasure(trained_on_files).probabilities([0.0])[0])

@@ -4,7 +4,6 @@ t-EER of Gaussian scores solved from the continuous definition, and the ASVspoof
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pytest
@@ -265,18 +264,6 @@ def test_t_eer_ignores_the_pairing_and_follows_monotone_transforms():
     mapped = compute_t_eer(np.exp(cm_target), np.exp(cm_nontarget), np.exp(cm_spoof),
                            3 * asv_target + 1, 3 * asv_nontarget + 1, 3 * asv_spoof + 1)
     assert mapped == pytest.approx((t_eer, math.exp(cm_threshold), 3 * asv_threshold + 1), abs=TOL)
-
-
-def test_600k_trials_take_well_under_a_few_seconds():
-    rng = np.random.default_rng(3)
-    n = 200_000  # per class: 600k trials, 1.2M scores; a quadratic loop over them would take hours
-    cm = (rng.normal(3, 1, n), rng.normal(3, 1, n), rng.normal(0, 1, n))
-    asv = (rng.normal(4, 1, n), rng.normal(0, 1, n), rng.normal(3, 1, n))
-    start = time.perf_counter()
-    t_eer, _, _ = compute_t_eer(*cm, *asv)
-    min_a_dcf, _ = compute_min_a_dcf(*asv)
-    assert time.perf_counter() - start < 3.0
-    assert 0.0 < t_eer < 0.2 and 0.0 < min_a_dcf < 1.0
 
 
 def test_torch_tensors_and_lists_are_accepted():

@@ -39,6 +39,20 @@ def test_files_and_folders_get_path_tab_score_lines_equal_to_the_python_api(trai
     assert lines_of((recordings / "scores.txt").read_text()) == [lines[-1]]
 
 
+def test_probability_adds_the_calibrated_probability_and_evaluate_reads_the_file(trained_on_files, recordings, capsys):
+    from reporting.score_files import read_score_file
+
+    output = recordings / "scores.txt"
+    assert main([str(trained_on_files), str(recordings / "recordings"), "--probability", "--output", str(output)]) == 0
+    rows = lines_of(output.read_text())
+    countermeasure = load_countermeasure(trained_on_files)
+    scores = [float(score) for _, score, _ in rows]
+    assert [float(probability) for _, _, probability in rows] == pytest.approx(countermeasure.probabilities(scores).tolist(), rel=1e-9)
+    assert read_score_file(output).scores.tolist() == scores
+    assert main([str(trained_on_files), str(recordings / "single.flac"), "--calibration", "x.json"]) == 2
+    assert "add --probability" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("export_format", ["onnx", "torchscript"])
 def test_export_writes_the_model(export_format, trained_on_files, tmp_path, capsys):
     assert main([str(trained_on_files), "--export", export_format, "--output", str(tmp_path / "model")]) == 0
