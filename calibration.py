@@ -8,8 +8,7 @@ likelihood ratios of bona fide (the "target" class, higher = more bona fide) aga
 minCllr (compute_min_cllr) is the Cllr in bits after the optimal monotonic calibration of the scores themselves,
 found by the pool-adjacent-violators algorithm (pav_llrs), as BOSARIS min_cllr / opt_loglr define it.
 
-Scores are checked as metrics.validate_scores checks them (ValueError naming the function); metrics.py sits in the
-same layer, so it is not imported here.
+Scores are checked with metrics.validate_scores (ValueError naming the function).
 """
 from __future__ import annotations
 
@@ -21,6 +20,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import isotonic_regression
 from scipy.special import expit
+
+from metrics import validate_scores
 
 # ridge (nats) on the weights of the standardised score columns, added to every fit: it keeps the optimum
 # finite (large) when the dev scores are perfectly separable and pins the weight of a constant column to 0;
@@ -100,17 +101,6 @@ def _checked_scores(caller: str, name: str, array: np.ndarray) -> np.ndarray:
     if n_bad:
         raise ValueError(f"{caller}: {n_bad} of {array.size} {name} scores are not finite (NaN or inf)")
     return array
-
-
-def _as_scores(caller: str, bonafide_scores: ArrayLike, spoof_scores: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    """Both score sets as float64 [n] arrays; ValueError naming `caller` if either is empty, not 1-D or not finite."""
-    checked = []
-    for name, scores in (("bona fide", bonafide_scores), ("spoof", spoof_scores)):
-        array = np.asarray(scores, dtype=np.float64)
-        if array.ndim != 1:
-            raise ValueError(f"{caller}: {name} scores must be 1-D, got shape {array.shape}")
-        checked.append(_checked_scores(caller, name, array))
-    return checked[0], checked[1]
 
 
 def _as_score_matrix(caller: str, name: str, scores: ArrayLike, n_columns: int | None = None) -> np.ndarray:
@@ -229,7 +219,7 @@ def pav_llrs(bonafide_scores: ArrayLike, spoof_scores: ArrayLike) -> tuple[np.nd
     each trial's LLR is the log-odds of its pool's posterior, n_b' / n_s', less the empirical prior log-odds
     log(n_b / n_s). A pool of one class only gives +inf (bona fide) or -inf (spoof) LLRs.
     """
-    bonafide, spoof = _as_scores("pav_llrs", bonafide_scores, spoof_scores)
+    bonafide, spoof = validate_scores("pav_llrs", bonafide_scores, spoof_scores)
     return _pav_llrs(bonafide, spoof)
 
 
@@ -252,5 +242,5 @@ def _pav_llrs(bonafide: np.ndarray, spoof: np.ndarray) -> tuple[np.ndarray, np.n
 def compute_min_cllr(bonafide_scores: ArrayLike, spoof_scores: ArrayLike) -> float:
     """minCllr in bits: the Cllr of pav_llrs, the lowest Cllr that a nondecreasing calibration of these scores
     reaches on them. In [0, 1]: 0 for perfectly separated scores, 1 when no threshold beats chance (one pool)."""
-    bonafide, spoof = _as_scores("compute_min_cllr", bonafide_scores, spoof_scores)
+    bonafide, spoof = validate_scores("compute_min_cllr", bonafide_scores, spoof_scores)
     return _cross_entropy_bits(*_pav_llrs(bonafide, spoof), 0.5)

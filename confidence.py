@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.stats import binom
 
-from metrics import C_FA, C_MISS, P_SPOOF, compute_eer, compute_min_dcf, validate_scores
+from metrics import C_FA, C_MISS, P_SPOOF, compute_eer, compute_min_dcf, dcf_normaliser, validate_scores
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ class _SortedTrials:
         frr = bonafide_rejected / n_bonafide
         far = (n_spoof - spoof_rejected) / n_spoof
         costs = c_miss * frr * (1.0 - p_spoof) + c_fa * far * p_spoof
-        min_dcf = float(costs.min() / _dcf_normaliser(p_spoof, c_miss, c_fa))
+        min_dcf = float(costs.min() / dcf_normaliser("bootstrap", p_spoof, c_miss, c_fa))
         # frr - far never falls along the curve (nor does its rounding); the last boundary where it is <= 0
         # starts the run to search
         run = int(np.searchsorted(frr - far, 0.0, side="right")) - 1
@@ -139,11 +139,6 @@ class _SortedTrials:
         return float((frr_in_run[index] + far_in_run[index]) / 2), min_dcf
 
 
-def _dcf_normaliser(p_spoof: float, c_miss: float, c_fa: float) -> float:
-    """Cost of the better trivial system, as metrics.compute_min_dcf divides by."""
-    return min(c_miss * (1.0 - p_spoof), c_fa * p_spoof)
-
-
 def _check_n_draws(caller: str, n_draws: int) -> None:
     """ValueError naming `caller` unless n_draws is an int >= 1."""
     if isinstance(n_draws, bool) or not isinstance(n_draws, (int, np.integer)) or n_draws < 1:
@@ -154,14 +149,6 @@ def _check_confidence(caller: str, confidence: float) -> None:
     """ValueError naming `caller` unless 0 < confidence < 1."""
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"{caller}: confidence must be in (0, 1), got {confidence!r}")
-
-
-def _check_cost_model(caller: str, p_spoof: float, c_miss: float, c_fa: float) -> None:
-    """ValueError naming `caller` unless 0 < p_spoof < 1 and both costs are positive."""
-    if not (0.0 < p_spoof < 1.0 and c_miss > 0.0 and c_fa > 0.0):
-        raise ValueError(
-            f"{caller}: need 0 < p_spoof < 1 and positive costs, got p_spoof={p_spoof}, c_miss={c_miss}, c_fa={c_fa}"
-        )
 
 
 def _check_pair(
@@ -222,7 +209,7 @@ def bootstrap_draws(
     """
     caller = "bootstrap_draws"
     _check_n_draws(caller, n_draws)
-    _check_cost_model(caller, p_spoof, c_miss, c_fa)
+    dcf_normaliser(caller, p_spoof, c_miss, c_fa)
     bonafide, spoof = validate_scores(caller, bonafide_scores, spoof_scores)
     trials = _SortedTrials.of(bonafide, spoof)
     values = _eer_and_min_dcf_draws([trials], bonafide.size, spoof.size, n_draws, seed, p_spoof, c_miss, c_fa)
@@ -247,7 +234,7 @@ def bootstrap_eer_min_dcf(
     caller = "bootstrap_eer_min_dcf"
     _check_n_draws(caller, n_draws)
     _check_confidence(caller, confidence)
-    _check_cost_model(caller, p_spoof, c_miss, c_fa)
+    dcf_normaliser(caller, p_spoof, c_miss, c_fa)
     bonafide, spoof = validate_scores(caller, bonafide_scores, spoof_scores)
     trials = _SortedTrials.of(bonafide, spoof)
     values = _eer_and_min_dcf_draws([trials], bonafide.size, spoof.size, n_draws, seed, p_spoof, c_miss, c_fa)

@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--key", metavar="FILE", help="the key (protocol) of the trials; without it the score files must carry labels")
     parser.add_argument("--subset", choices=SUBSET_CHOICES, help="ASVspoof 2021 keys: the trial subset (default: eval, as the official results)")
     parser.add_argument("--asv_scores", metavar="FILE", help="the organisers' ASV scores: min t-DCF (2019 and 2021 variants)")
-    parser.add_argument("--asv_key", metavar="FILE", help="the 2021 ASV protocol (keys/LA/ASV/trial_metadata.txt) of 2021 --asv_scores")
+    parser.add_argument("--asv_key", metavar="FILE", help="the 2021 ASV protocol (keys/LA/ASV/trial_metadata.txt) of 2021 --asv_scores; its --subset trials are used")
     parser.add_argument("--dev_scores", nargs="+", metavar="FILE", help="each system's dev scores, in the order of SCORES (for --calibrate and --fuse)")
     parser.add_argument("--dev_key", metavar="FILE", help="the key of the dev trials (default: the dev score files' labels)")
     parser.add_argument("--calibrate", action="store_true", help="fit logistic-regression calibration on dev, report calibrated actDCF and Cllr")
@@ -266,7 +266,7 @@ def evaluate_files(
     asv = None
     if asv_scores:
         try:
-            asv = read_asv_scores(asv_scores, asv_key, "eval" if asv_key else None)
+            asv = read_asv_scores(asv_scores, asv_key, eval_subset if asv_key else None)
         except ValueError as error:
             raise UsageError(f"--asv_scores {asv_scores}: {error}") from None
         except OSError as error:

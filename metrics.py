@@ -86,7 +86,7 @@ def _eer(frr: np.ndarray, far: np.ndarray, thresholds: np.ndarray) -> tuple[floa
     return float((frr[index] + far[index]) / 2), float(thresholds[index])
 
 
-def _dcf_normaliser(caller: str, p_spoof: float, c_miss: float, c_fa: float) -> float:
+def dcf_normaliser(caller: str, p_spoof: float, c_miss: float, c_fa: float) -> float:
     """Cost of the better of the two trivial systems (accept all, reject all); checks the cost model."""
     if not 0.0 < p_spoof < 1.0 or c_miss <= 0.0 or c_fa <= 0.0:
         raise ValueError(
@@ -171,7 +171,7 @@ def compute_min_dcf(
     Over the DET points, cost = c_miss * frr * (1 - p_spoof) + c_fa * far * p_spoof; the first minimum is
     divided by min(c_miss * (1 - p_spoof), c_fa * p_spoof), the cost of the better trivial system.
     """
-    normaliser = _dcf_normaliser("compute_min_dcf", p_spoof, c_miss, c_fa)
+    normaliser = dcf_normaliser("compute_min_dcf", p_spoof, c_miss, c_fa)
     bonafide, spoof = validate_scores("compute_min_dcf", bonafide_scores, spoof_scores)
     return _min_dcf(*_det_curve(bonafide, spoof), p_spoof, c_miss, c_fa, normaliser)
 
@@ -189,7 +189,7 @@ def compute_act_dcf(
     -ln(c_miss * (1 - p_spoof) / (c_fa * p_spoof)): bona fide below it is a miss, spoof at or above it
     a false alarm. Normalised as in compute_min_dcf.
     """
-    normaliser = _dcf_normaliser("compute_act_dcf", p_spoof, c_miss, c_fa)
+    normaliser = dcf_normaliser("compute_act_dcf", p_spoof, c_miss, c_fa)
     bonafide, spoof = validate_scores("compute_act_dcf", bonafide_scores, spoof_scores)
     return _act_dcf(bonafide, spoof, p_spoof, c_miss, c_fa, normaliser)
 
@@ -215,7 +215,7 @@ def compute_metrics(
     Accuracy is taken at `decision_threshold`, or at the EER threshold of these scores when it is None.
     """
     bonafide, spoof = validate_scores("compute_metrics", bonafide_scores, spoof_scores)
-    normaliser = _dcf_normaliser("compute_metrics", P_SPOOF, C_MISS, C_FA)
+    normaliser = dcf_normaliser("compute_metrics", P_SPOOF, C_MISS, C_FA)
     det = _det_curve(bonafide, spoof)
     eer, eer_threshold = _eer(*det)
     min_dcf, _ = _min_dcf(*det, P_SPOOF, C_MISS, C_FA, normaliser)
