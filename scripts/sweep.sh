@@ -68,7 +68,7 @@ for loss in "${losses[@]}"; do
 done
 
 if [ -z "$CLUSTER" ]; then
-    "$PYTHON" scripts/summarize_results.py "$RESULTS_CSV"
+    "$PYTHON" scripts/report.py "$RESULTS_CSV"
     exit 0
 fi
 
