@@ -38,7 +38,8 @@ def test_sweep_runs_every_combination_into_one_csv(tmp_path, data_root):
         ("AdditiveAngularMargin", "margin=0.2"),
         ("AdditiveAngularMargin", "margin=0.4"),
     ]
-    summary = done.stdout[done.stdout.index("loss parameters") :].splitlines()[1:]
+    section = done.stdout.split("## Configurations")[1].split("\n## ")[0]
+    summary = [line for line in section.splitlines() if line.startswith("| ")][2:]
     assert len(summary) == 3 and all("±" in line for line in summary)
 
 
