@@ -150,6 +150,8 @@ def same_trials(systems: list[Trials], what: str) -> list[Trials]:
             raise UsageError(f"{what}: {system.name} and {reference.name} do not score the same trials; "
                              "fusion and comparison need one score per trial in every file")
         order = np.argsort([position[utt_id] for utt_id in system.utt_ids], kind="stable")
+        if not np.array_equal(system.labels[order], reference.labels):
+            raise UsageError(f"{what}: {system.name} and {reference.name} label some trials differently; give --key")
         ordered.append(Trials(system.name, reference.utt_ids, system.scores[order], reference.labels,
                               reference.attacks, reference.conditions))
     return ordered

@@ -269,3 +269,19 @@ def test_a_sasv_score_file_missing_a_trial_or_mixed_with_cm_files_is_refused(tmp
     assert "1 trials of the key without a score (first: E_" in capsys.readouterr().err
     assert main([scores, files[2]["a"], "--key", key]) == 2
     assert "evaluated only together and against a SASV key" in capsys.readouterr().err
+
+
+def test_labelled_files_compared_without_a_key_must_agree_on_trials_and_labels(files, tmp_path, capsys):
+    trials, _, _ = files
+
+    def labelled(name: str, flip: bool = False, drop: int = 0) -> str:
+        lines = [f"{t['utt_id']} {t['attack'] or '-'} {'bonafide' if (t['label'] == BONAFIDE) != (flip and i == 0) else 'spoof'} {t['a']}"
+                 for i, t in enumerate(trials[drop:])]
+        return write(tmp_path / name, lines[::-1] if name == "reversed.txt" else lines)
+
+    report = run([labelled("a.txt"), labelled("reversed.txt"), "--compare"], tmp_path)
+    assert report["comparisons"][0]["paired_bootstrap"]["difference"] == 0.0
+    assert main([labelled("a.txt"), labelled("flipped.txt", flip=True), "--compare"]) == 2
+    assert "label some trials differently; give --key" in capsys.readouterr().err
+    assert main([labelled("a.txt"), labelled("short.txt", drop=1), "--compare"]) == 2
+    assert "do not score the same trials" in capsys.readouterr().err
