@@ -37,11 +37,11 @@ from confidence import bootstrap_eer_min_dcf, mcnemar_test, paired_bootstrap_eer
 from conventions import BONAFIDE, LABEL_NAMES, UsageError, one_line
 from datasets.keys import TrialKey, read_key, read_sasv_key
 from evaluation import Trials, trials_metrics
-from metrics import TDCF_VARIANTS, compute_eer, compute_min_tdcf, read_asv_scores
+from metrics import compute_eer, compute_min_tdcf_at_asv_rates, read_asv_scores
 from parse_arguments import OneLineErrorParser, number
 from reporting.files import atomic_write_text, check_writable_location
 from reporting.score_files import ScoreFile, read_sasv_score_file, read_score_file, score_file_format
-from sasv_metrics import compute_min_a_dcf, compute_t_eer
+from sasv_metrics import ASVSPOOF5_ASV_ERROR_RATES, compute_min_a_dcf, compute_t_eer
 
 SUBSET_CHOICES = ("eval", "progress", "hidden", "all")
 SHOWN = 3  # utt_ids named in an alignment error, per kind of problem
@@ -159,9 +159,9 @@ def same_trials(systems: list[Trials], what: str) -> list[Trials]:
 
 def sasv_metrics(path: str, key: str) -> dict:
     """The SASV metrics of ASVspoof 5 track 2 of one SASV score file against its SASV key: min a-DCF (and the
-    EER of target against nontarget and spoof) from sasv-score; the CM EER from cm-score, the ASV EER (target
-    against nontarget) from asv-score; t-EER and the min t-DCF of both variants (the ASV system at its EER
-    threshold) from both."""
+    EER of target against nontarget and spoof) from sasv-score; the CM EER and the min t-DCF (2021 form, with
+    the organisers' pooled ASV error rates, as the challenge's evaluation) from cm-score; the ASV EER (target
+    against nontarget) from asv-score; the t-EER from both."""
     rows = read_sasv_key(key)
     for row in rows:
         if (row.asv_label == "spoof") != (row.cm_label != BONAFIDE):
@@ -184,14 +184,13 @@ def sasv_metrics(path: str, key: str) -> dict:
         result["sasv_eer"] = compute_eer(sasv[classes["target"]], sasv[~classes["target"]])[0]
     if cm is not None:
         result["cm_eer"] = compute_eer(cm[~classes["spoof"]], cm[classes["spoof"]])[0]
+        result["min_tdcf"] = compute_min_tdcf_at_asv_rates(cm[~classes["spoof"]], cm[classes["spoof"]],
+                                                           *ASVSPOOF5_ASV_ERROR_RATES, "2021")[0]
     if asv is not None:
         result["asv_eer"] = compute_eer(asv[classes["target"]], asv[classes["nontarget"]])[0]
     if cm is not None and asv is not None:
         result["t_eer"], result["t_eer_cm_threshold"], result["t_eer_asv_threshold"] = compute_t_eer(
             *(cm[mask] for mask in classes.values()), *(asv[mask] for mask in classes.values()))
-        for variant in TDCF_VARIANTS:
-            result[f"min_tdcf_{variant}"] = compute_min_tdcf(cm[~classes["spoof"]], cm[classes["spoof"]],
-                                                             *(asv[mask] for mask in classes.values()), variant)[0]
     return result
 
 
@@ -314,8 +313,7 @@ def evaluate_files(
 
 SASV_COLUMNS = (("n_target", "target", "d"), ("n_nontarget", "nontarget", "d"), ("n_spoof", "spoof", "d"),
                 ("min_a_dcf", "min a-DCF", ".4f"), ("t_eer", "t-EER %", "%"), ("sasv_eer", "SASV EER %", "%"),
-                ("cm_eer", "CM EER %", "%"), ("asv_eer", "ASV EER %", "%"), ("min_tdcf_2019", "t-DCF 2019", ".4f"),
-                ("min_tdcf_2021", "t-DCF 2021", ".4f"))
+                ("cm_eer", "CM EER %", "%"), ("asv_eer", "ASV EER %", "%"), ("min_tdcf", "min t-DCF", ".4f"))
 POOLED_COLUMNS = (("n_bonafide", "bona fide", "d"), ("n_spoof", "spoof", "d"), ("eer", "EER %", "%"),
                   ("min_dcf", "minDCF", ".4f"), ("act_dcf", "actDCF", ".4f"), ("cllr", "Cllr", ".4f"),
                   ("min_cllr", "minCllr", ".4f"), ("min_tdcf_2019", "t-DCF 2019", ".4f"), ("min_tdcf_2021", "t-DCF 2021", ".4f"))

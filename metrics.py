@@ -236,17 +236,14 @@ def compute_metrics(
 # ---------------------------------------------------------------- tandem (CM + ASV) evaluation: t-DCF
 
 
-def _asv_error_rates(
-    target: np.ndarray, nontarget: np.ndarray, spoof: np.ndarray
-) -> tuple[float, float, float, float]:
-    """(Pfa_asv, Pmiss_asv, Pmiss_spoof_asv, Pfa_spoof_asv) at the ASV EER threshold (compute_eer of target vs
-    nontarget), as the packages' obtain_asv_error_rates: a trial is accepted when its score is >= the threshold."""
+def _asv_error_rates(target: np.ndarray, nontarget: np.ndarray, spoof: np.ndarray) -> tuple[float, float, float]:
+    """(Pfa_asv, Pmiss_asv, Pfa_spoof_asv) at the ASV EER threshold (compute_eer of target vs nontarget), as the
+    packages' obtain_asv_error_rates: a trial is accepted when its score is >= the threshold."""
     _, threshold = _eer(*_det_curve(target, nontarget))
     pfa = np.count_nonzero(nontarget >= threshold) / nontarget.size
     pmiss = np.count_nonzero(target < threshold) / target.size
-    pmiss_spoof = np.count_nonzero(spoof < threshold) / spoof.size
     pfa_spoof = np.count_nonzero(spoof >= threshold) / spoof.size
-    return pfa, pmiss, pmiss_spoof, pfa_spoof
+    return pfa, pmiss, pfa_spoof
 
 
 def _tdcf_coefficients(
@@ -299,31 +296,50 @@ def compute_min_tdcf(
 
     CM scores: higher = bona fide; ASV scores: higher = target. As in the ASVspoof evaluation packages, the ASV
     system works at its EER threshold (compute_eer of target vs nontarget; accepted when score >= threshold),
-    which fixes its error rates and the coefficients of t-DCF(s) = C0 + C1 Pmiss_cm(s) + C2 Pfa_cm(s) over the CM
-    DET points s (compute_det_curve); the first minimum of t-DCF(s) / t-DCF_default is returned with its threshold.
+    which fixes its error rates; see compute_min_tdcf_at_asv_rates for the rest. ValueError for empty or
+    non-finite scores, and as compute_min_tdcf_at_asv_rates.
+    """
+    caller = "compute_min_tdcf"
+    needed = "the t-DCF needs bona fide and spoof CM scores and target, nontarget and spoof ASV scores"
+    target = _as_scores(caller, "target ASV", target_asv, needed)
+    nontarget = _as_scores(caller, "nontarget ASV", nontarget_asv, needed)
+    spoof_asv_scores = _as_scores(caller, "spoof ASV", spoof_asv, needed)
+    return _min_tdcf(caller, bonafide_cm, spoof_cm, *_asv_error_rates(target, nontarget, spoof_asv_scores), variant)
+
+
+def compute_min_tdcf_at_asv_rates(
+    bonafide_cm: ArrayLike, spoof_cm: ArrayLike, pfa_asv: float, pmiss_asv: float, pfa_spoof_asv: float, variant: str = "2021"
+) -> tuple[float, float]:
+    """Minimum normalised t-DCF of CM scores (higher = bona fide) ahead of an ASV system with the given error rates
+    (fractions: nontarget accepted, target rejected, spoof accepted), and its CM threshold.
+
+    The rates fix the coefficients of t-DCF(s) = C0 + C1 Pmiss_cm(s) + C2 Pfa_cm(s) over the CM DET points s
+    (compute_det_curve); the first minimum of t-DCF(s) / t-DCF_default is returned with its threshold.
     variant "2019": ASVspoof 2019 package (Kinnunen et al. 2018), C0 = 0, t-DCF_default = min(C1, C2);
-    "2021": ASVspoof 2021 LA package (Kinnunen et al. 2020), t-DCF_default = C0 + min(C1, C2); see
+    "2021": ASVspoof 2021 LA and ASVspoof 5 packages (Kinnunen et al. 2020), t-DCF_default = C0 + min(C1, C2); see
     _tdcf_coefficients. Normalised, the minimum is in [0, 1] for 2019 and in [C0 / t-DCF_default, 1] for 2021
     (1: the CM is no better than passing or rejecting everything). Like the packages, the CM scores must take at
     least 3 distinct values (soft scores, not decisions); ValueError otherwise, for a bad variant, for empty or
     non-finite scores and for negative weights (see _tdcf_coefficients).
     """
-    caller = "compute_min_tdcf"
+    return _min_tdcf("compute_min_tdcf_at_asv_rates", bonafide_cm, spoof_cm, pfa_asv, pmiss_asv, pfa_spoof_asv, variant)
+
+
+def _min_tdcf(
+    caller: str, bonafide_cm: ArrayLike, spoof_cm: ArrayLike, pfa_asv: float, pmiss_asv: float, pfa_spoof_asv: float,
+    variant: str,
+) -> tuple[float, float]:
+    """See compute_min_tdcf_at_asv_rates."""
     if not isinstance(variant, str) or variant not in TDCF_VARIANTS:
         raise ValueError(f"{caller}: variant must be one of {', '.join(map(repr, TDCF_VARIANTS))}, got {variant!r}")
     bonafide, spoof = validate_scores(caller, bonafide_cm, spoof_cm)
-    needed = "the t-DCF needs bona fide and spoof CM scores and target, nontarget and spoof ASV scores"
-    target = _as_scores(caller, "target ASV", target_asv, needed)
-    nontarget = _as_scores(caller, "nontarget ASV", nontarget_asv, needed)
-    spoof_asv_scores = _as_scores(caller, "spoof ASV", spoof_asv, needed)
     n_distinct = np.unique(np.concatenate((bonafide, spoof))).size
     if n_distinct < 3:
         raise ValueError(
             f"{caller}: the CM scores take only {n_distinct} distinct value(s); like the ASVspoof packages, the t-DCF "
             "needs soft scores (at least 3 distinct values), not hard decisions"
         )
-    asv_rates = _asv_error_rates(target, nontarget, spoof_asv_scores)
-    c0, c1, c2, default = _tdcf_coefficients(caller, variant, *asv_rates)
+    c0, c1, c2, default = _tdcf_coefficients(caller, variant, pfa_asv, pmiss_asv, 1.0 - pfa_spoof_asv, pfa_spoof_asv)
     pmiss_cm, pfa_cm, thresholds = _det_curve(bonafide, spoof)
     if variant == "2019":
         tdcf = c1 * pmiss_cm + c2 * pfa_cm

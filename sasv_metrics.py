@@ -6,7 +6,8 @@ speaker) or a spoof (a spoofing attack). Every function takes the scores of the 
 metrics.py. Rates and metrics are fractions, not %.
 
 - compute_min_a_dcf: one SASV score per trial, higher = accept as target (Shim, Jung, Kinnunen et al., "a-DCF",
-  Odyssey 2024), primary metric of ASVspoof 5 track 2, as in evaluation-package/a_dcf.py of the challenge.
+  Odyssey 2024), primary metric of ASVspoof 5 track 2, as in evaluation-package/a_dcf.py of the challenge, with the
+  cost model its evaluation uses.
 - compute_t_eer: a countermeasure (CM) score (higher = bona fide) and an ASV score (higher = target) per trial,
   the two systems run in tandem (Kinnunen et al., "t-EER", IEEE TPAMI 2023), a secondary metric of ASVspoof 5.
 """
@@ -17,16 +18,29 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
-from metrics import _as_scores
+from metrics import (
+    TDCF_2021_C_FA,
+    TDCF_2021_C_FA_SPOOF,
+    TDCF_2021_C_MISS,
+    TDCF_P_NONTARGET,
+    TDCF_P_SPOOF,
+    TDCF_P_TARGET,
+    _as_scores,
+)
 
-# ASVspoof 5 a-DCF cost model (CostModel defaults of evaluation-package/a_dcf.py): prior of a target, a nontarget
-# and a spoof trial; cost of rejecting a target, of accepting a nontarget, of accepting a spoof
-A_DCF_P_TARGET = 0.9
-A_DCF_P_NONTARGET = 0.05
-A_DCF_P_SPOOF = 0.05
-A_DCF_C_MISS = 1.0
-A_DCF_C_FA_NONTARGET = 10.0
-A_DCF_C_FA_SPOOF = 20.0
+# ASVspoof 5 track 2 a-DCF cost model: prior of a target, a nontarget and a spoof trial; cost of rejecting a target,
+# of accepting a nontarget, of accepting a spoof. The challenge's evaluation (evaluation-package/calculate_metrics.py,
+# calculate_aDCF_tdcf_tEER) builds it from its t-DCF cost model, the 2021 one of metrics.py; the CostModel defaults of
+# evaluation-package/a_dcf.py (0.9, 0.05, 0.05; 1, 10, 20) are not what it scores with.
+A_DCF_P_TARGET = TDCF_P_TARGET  # 0.9405
+A_DCF_P_NONTARGET = TDCF_P_NONTARGET  # 0.0095
+A_DCF_P_SPOOF = TDCF_P_SPOOF  # 0.05
+A_DCF_C_MISS = TDCF_2021_C_MISS  # 1
+A_DCF_C_FA_NONTARGET = TDCF_2021_C_FA  # 10
+A_DCF_C_FA_SPOOF = TDCF_2021_C_FA_SPOOF  # 10
+# The organisers' ASV error rates, pooled over all conditions, that the ASVspoof 5 evaluation takes for its min t-DCF
+# (2021 form) of track 2 when no ASV scores of theirs are given: nontarget accepted, target rejected, spoof accepted
+ASVSPOOF5_ASV_ERROR_RATES = (0.01881016557566423, 0.01880141010575793, 0.4607082907604729)
 # the accept-everything point of the a-DCF curve sits this far below the lowest score, as in the package
 A_DCF_ACCEPT_ALL_OFFSET = 1e-8
 

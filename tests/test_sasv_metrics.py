@@ -13,9 +13,11 @@ import sasv_metrics
 from sasv_metrics import compute_min_a_dcf, compute_t_eer
 
 TOL = 1e-12
+# (p_target, p_nontarget, p_spoof, c_miss, c_fa_nontarget, c_fa_spoof): what the ASVspoof 5 evaluation scores with,
+# the CostModel defaults of its a_dcf.py (used by the cases worked out by hand below), and two others
+ASVSPOOF5_COST_MODEL = (0.95 * 0.99, 0.95 * 0.01, 0.05, 1.0, 10.0, 10.0)
 DEFAULT_COST_MODEL = (0.9, 0.05, 0.05, 1.0, 10.0, 20.0)
-# (p_target, p_nontarget, p_spoof, c_miss, c_fa_nontarget, c_fa_spoof): ASVspoof 5 and two others
-COST_MODELS = [DEFAULT_COST_MODEL, (0.5, 0.25, 0.25, 1.0, 1.0, 1.0), (0.6, 0.0, 0.4, 2.0, 5.0, 0.5)]
+COST_MODELS = [ASVSPOOF5_COST_MODEL, DEFAULT_COST_MODEL, (0.5, 0.25, 0.25, 1.0, 1.0, 1.0), (0.6, 0.0, 0.4, 2.0, 5.0, 0.5)]
 
 # ---------------------------------------------------------------- references: loops straight from the definitions
 
@@ -119,13 +121,14 @@ TRIAL_SET_IDS = [case[0] for case in TRIAL_SETS]
 
 
 def test_asvspoof5_a_dcf_constants():
-    # evaluation-package/a_dcf.py, CostModel(Pspf=0.05, Pnontrg=0.05, Ptrg=0.9, Cmiss=1, Cfa_asv=10, Cfa_cm=20)
+    # evaluation-package/calculate_metrics.py (calculate_aDCF_tdcf_tEER): a_dcf.CostModel(Ptrg = (1 - 0.05) * 0.99,
+    # Pnontrg = (1 - 0.05) * 0.01, Pspf = 0.05, Cmiss = 1, Cfa_asv = 10, Cfa_cm = 10), from its t-DCF cost model
     constants = (sasv_metrics.A_DCF_P_TARGET, sasv_metrics.A_DCF_P_NONTARGET, sasv_metrics.A_DCF_P_SPOOF,
                  sasv_metrics.A_DCF_C_MISS, sasv_metrics.A_DCF_C_FA_NONTARGET, sasv_metrics.A_DCF_C_FA_SPOOF)
-    assert constants == DEFAULT_COST_MODEL
+    assert constants == pytest.approx(ASVSPOOF5_COST_MODEL, abs=1e-15)
     assert sasv_metrics.A_DCF_ACCEPT_ALL_OFFSET == 1e-8
-    # a-DCF_default = min(reject all: 1 * 0.9, accept all: 10 * 0.05 + 20 * 0.05 = 1.5) = 0.9
-    assert sasv_metrics._a_dcf_normaliser("test", *DEFAULT_COST_MODEL) == pytest.approx(0.9, abs=TOL)
+    # a-DCF_default = min(reject all: 1 * 0.9405, accept all: 10 * 0.0095 + 10 * 0.05 = 0.595) = 0.595
+    assert sasv_metrics._a_dcf_normaliser("test", *ASVSPOOF5_COST_MODEL) == pytest.approx(0.595, abs=TOL)
 
 
 # ---------------------------------------------------------------- min a-DCF
@@ -145,7 +148,7 @@ def test_min_a_dcf_matches_reference(case):
 def test_min_a_dcf_defaults_are_the_asvspoof5_cost_model():
     _, _, (target, nontarget, spoof) = TRIAL_SETS[0]
     with_defaults = compute_min_a_dcf(target, nontarget, spoof)
-    assert with_defaults == compute_min_a_dcf(target, nontarget, spoof, *DEFAULT_COST_MODEL)
+    assert with_defaults == compute_min_a_dcf(target, nontarget, spoof, *ASVSPOOF5_COST_MODEL)
 
 
 def test_min_a_dcf_by_hand():
@@ -153,18 +156,18 @@ def test_min_a_dcf_by_hand():
     # 20 * 0.05 = 1.0 (spoof). Point i rejects the first i trials:
     # i=0: 0.5 * 1 + 1.0 * 1 = 1.5; i=1: 0.5 + 1.0 * 1/2 = 1.0; i=2: 0.9 * 1/2 + 0.5 + 0.5 = 1.45;
     # i=3: 0.45 + 0.5 = 0.95; i=4: 0.45 (threshold 0.6); i=5: 0.9 -> 0.45 / min(0.9, 1.5) = 0.5
-    assert compute_min_a_dcf([0.8, 0.3], [0.5], [0.1, 0.6]) == pytest.approx((0.5, 0.6), abs=TOL)
+    assert compute_min_a_dcf([0.8, 0.3], [0.5], [0.1, 0.6], *DEFAULT_COST_MODEL) == pytest.approx((0.5, 0.6), abs=TOL)
     # perfect system, sorted 1 n, 2 s, 3 t, 4 t: i=0: 1.5, i=1: 1.0, i=2: 0 at threshold 2
-    assert compute_min_a_dcf([3.0, 4.0], [1.0], [2.0]) == pytest.approx((0.0, 2.0), abs=TOL)
+    assert compute_min_a_dcf([3.0, 4.0], [1.0], [2.0], *DEFAULT_COST_MODEL) == pytest.approx((0.0, 2.0), abs=TOL)
 
 
 def test_min_a_dcf_gives_tied_scores_one_decision():
     # target and spoof tied at 1: a point rejecting the spoof but not the target would cost 0; the package's order
     # (target before spoof among ties) makes it reject the target first. Sorted 0 n, 1 t, 1 s:
     # i=0: 1.5; i=1: 1.0; i=2: 0.9 + 1.0 = 1.9; i=3: 0.9 (threshold 1) -> 0.9 / 0.9 = 1
-    assert compute_min_a_dcf([1.0], [0.0], [1.0]) == pytest.approx((1.0, 1.0), abs=TOL)
+    assert compute_min_a_dcf([1.0], [0.0], [1.0], *DEFAULT_COST_MODEL) == pytest.approx((1.0, 1.0), abs=TOL)
     # everything tied: i=0: 1.5, i=1: 0.9 + 0.5 + 1.0 = 2.4, i=2: 1.9, i=3: 0.9 -> 1 at threshold 1
-    assert compute_min_a_dcf([1.0, 1.0], [1.0], [1.0, 1.0]) == pytest.approx((1.0, 1.0), abs=TOL)
+    assert compute_min_a_dcf([1.0, 1.0], [1.0], [1.0, 1.0], *DEFAULT_COST_MODEL) == pytest.approx((1.0, 1.0), abs=TOL)
 
 
 def test_min_a_dcf_accept_all_point_and_first_minimum():
