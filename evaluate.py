@@ -122,9 +122,10 @@ def align(scores: ScoreFile, key: TrialKey, subset: str | None, name: str) -> Tr
             problems.append(f"{len(disagreeing)} labels that disagree with the key (first: {_first(disagreeing)})")
     refuse_misalignment(scores.path, key.path, subset, problems)
     indices = np.fromiter((position[row.utt_id] for row in wanted), dtype=np.int64, count=len(wanted))
-    conditions = {condition: [row.conditions.get(condition) for row in wanted] for condition in key.condition_names}
-    return Trials(name, [row.utt_id for row in wanted], scores.scores[indices],
-                  np.asarray([row.label for row in wanted]), [row.attack for row in wanted], conditions)
+    names = (*key.condition_names, *key.spoof_factors)
+    conditions = {condition: [row.conditions.get(condition) for row in wanted] for condition in names}
+    return Trials(name, [row.utt_id for row in wanted], scores.scores[indices], np.asarray([row.label for row in wanted]),
+                  [row.attack for row in wanted], conditions, key.spoof_factors)
 
 
 def load_trials(path: str, key: TrialKey | None, subset: str | None) -> Trials:
@@ -152,8 +153,7 @@ def same_trials(systems: list[Trials], what: str) -> list[Trials]:
         order = np.argsort([position[utt_id] for utt_id in system.utt_ids], kind="stable")
         if not np.array_equal(system.labels[order], reference.labels):
             raise UsageError(f"{what}: {system.name} and {reference.name} label some trials differently; give --key")
-        ordered.append(Trials(system.name, reference.utt_ids, system.scores[order], reference.labels,
-                              reference.attacks, reference.conditions))
+        ordered.append(reference.with_scores(system.name, system.scores[order]))
     return ordered
 
 

@@ -96,7 +96,8 @@ def min_tdcf(args: argparse.Namespace, dataset: AudioDataset, split: str, table:
 @dataclass(frozen=True)
 class Trials:
     """The trials of one system, aligned with their key: scores [n] (higher = bona fide), labels [n]
-    (conventions.BONAFIDE/SPOOF), attack per trial (None for bona fide) and condition values per trial."""
+    (conventions.BONAFIDE/SPOOF), attack per trial (None for bona fide) and condition values per trial;
+    `spoof_factors` names the conditions that only spoof trials have (a vocoder), which group like attacks."""
 
     name: str
     utt_ids: list[str]
@@ -104,6 +105,7 @@ class Trials:
     labels: np.ndarray
     attacks: list[str | None]
     conditions: dict[str, list[str | None]] = field(default_factory=dict)
+    spoof_factors: tuple[str, ...] = ()
 
     @property
     def bonafide_scores(self) -> np.ndarray:
@@ -115,7 +117,8 @@ class Trials:
 
     def with_scores(self, name: str, scores: np.ndarray) -> Trials:
         """The same trials with other scores (calibrated, fused)."""
-        return Trials(name, self.utt_ids, np.asarray(scores, dtype=np.float64), self.labels, self.attacks, self.conditions)
+        return Trials(name, self.utt_ids, np.asarray(scores, dtype=np.float64), self.labels, self.attacks,
+                      self.conditions, self.spoof_factors)
 
 
 def group_metrics(scores: np.ndarray, labels: np.ndarray) -> dict[str, float | int | None]:
@@ -139,21 +142,25 @@ def _natural_groups(values: list[str | None]) -> dict[str, np.ndarray]:
 
 
 def breakdown_metrics(trials: Trials) -> dict[str, dict[str, dict]]:
-    """group_metrics per attack (every bona fide trial against the attack's spoofs, as the ASVspoof
-    packages' per-attack tables) and per value of each condition (the trials of that value, both classes)."""
+    """group_metrics per attack and per value of each spoof-only condition (every bona fide trial against the
+    group's spoofs, as the ASVspoof packages' per-attack tables), and per value of each other condition (the
+    trials of that value, both classes). A breakdown with fewer than two known groups says nothing beyond the
+    pooled metrics and is left out."""
     is_bonafide = trials.labels == BONAFIDE
-    bonafide_scores = trials.scores[is_bonafide]
-    result: dict[str, dict[str, dict]] = {"attack": {}}
-    spoof_attacks = [attack for attack, bonafide in zip(trials.attacks, is_bonafide) if not bonafide]
-    spoof_scores = trials.scores[~is_bonafide]
-    for attack, indices in _natural_groups(spoof_attacks).items():
-        scores = np.concatenate((bonafide_scores, spoof_scores[indices]))
-        labels = np.concatenate((trials.labels[is_bonafide], trials.labels[~is_bonafide][indices]))
-        result["attack"][attack] = group_metrics(scores, labels)
+    bonafide_scores, spoof_scores = trials.scores[is_bonafide], trials.scores[~is_bonafide]
+    spoof_labels = trials.labels[~is_bonafide]
+    factors = {"attack": trials.attacks, **{name: trials.conditions[name] for name in trials.spoof_factors}}
+    result: dict[str, dict[str, dict]] = {}
+    for factor, values in factors.items():
+        groups = _natural_groups([value for value, bonafide in zip(values, is_bonafide) if not bonafide])
+        result[factor] = {group: group_metrics(np.concatenate((bonafide_scores, spoof_scores[indices])),
+                                               np.concatenate((trials.labels[is_bonafide], spoof_labels[indices])))
+                          for group, indices in groups.items()}
     for condition, values in trials.conditions.items():
-        result[condition] = {value: group_metrics(trials.scores[indices], trials.labels[indices])
-                             for value, indices in _natural_groups(values).items()}
-    return result
+        if condition not in trials.spoof_factors:
+            result[condition] = {value: group_metrics(trials.scores[indices], trials.labels[indices])
+                                 for value, indices in _natural_groups(values).items()}
+    return {breakdown: groups for breakdown, groups in result.items() if len(set(groups) - {"-"}) >= 2}
 
 
 def score_warnings(trials: Trials, eer: float) -> list[str]:

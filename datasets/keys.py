@@ -54,12 +54,14 @@ class KeyRow:
 
 @dataclass(frozen=True)
 class TrialKey:
-    """The rows of one key file, in file order, and the names of the conditions they carry."""
+    """The rows of one key file, in file order, and the names of the conditions they carry: of both classes
+    (a codec), or of spoof trials only (a vocoder; bona fide trials have none), which group like attacks."""
 
     path: Path
     format: str
     rows: list[KeyRow]
     condition_names: tuple[str, ...]
+    spoof_factors: tuple[str, ...] = ()
 
 
 def _row(path: Path, line: int, utt_id: str, key: str, attack: str | None, speaker: str | None = None, **extra) -> KeyRow:
@@ -85,7 +87,8 @@ def rows_2021(path: Path, track: str) -> Iterator[KeyRow]:
             conditions = {"codec": optional(codec), "transmission": optional(second)}
         else:
             vocoder = optional(fields[8]) if len(fields) > 8 else None
-            conditions = {"codec": optional(codec), "source": optional(second), "vocoder": vocoder}
+            conditions = {"codec": optional(codec), "source": optional(second),
+                          "vocoder": None if vocoder in (None, "bonafide") else vocoder}
         yield _row(path, number, utt_id, key, attack, speaker, conditions=conditions, subset=subset)
 
 
@@ -143,14 +146,15 @@ def rows_scores(path: Path) -> Iterator[KeyRow]:
         yield _row(path, number, utt_id, key, attack)
 
 
-KEY_READERS: dict[str, tuple[Callable[[Path], Iterator[KeyRow]], tuple[str, ...]]] = {
-    "2019LA": (rows_2019la, ()),
-    "2021LA": (partial(rows_2021, track="LA"), ("codec", "transmission")),
-    "2021DF": (partial(rows_2021, track="DF"), ("codec", "source", "vocoder")),
-    "ASVspoof5": (rows_asvspoof5, ("codec",)),
-    "ASVspoof5-key": (rows_asvspoof5_key, ("codec",)),
-    "InTheWild": (rows_in_the_wild, ()),
-    "scores": (rows_scores, ()),
+# format -> (reader, conditions of both classes, conditions of spoof trials only)
+KEY_READERS: dict[str, tuple[Callable[[Path], Iterator[KeyRow]], tuple[str, ...], tuple[str, ...]]] = {
+    "2019LA": (rows_2019la, (), ()),
+    "2021LA": (partial(rows_2021, track="LA"), ("codec", "transmission"), ()),
+    "2021DF": (partial(rows_2021, track="DF"), ("codec", "source"), ("vocoder",)),
+    "ASVspoof5": (rows_asvspoof5, ("codec",), ()),
+    "ASVspoof5-key": (rows_asvspoof5_key, ("codec",), ()),
+    "InTheWild": (rows_in_the_wild, (), ()),
+    "scores": (rows_scores, (), ()),
 }
 
 
@@ -174,10 +178,9 @@ def key_format(path: Path) -> str:
         return "ASVspoof5-key"
     if len(fields) == 5 and lowered[4] in LABEL_WORDS:
         return "2019LA"
-    if len(fields) == 8 and lowered[5] in LABEL_WORDS and fields[7] in SUBSETS_2021:
-        return "2021LA"
-    if len(fields) > 8 and len(fields) <= 13 and lowered[5] in LABEL_WORDS and fields[7] in SUBSETS_2021:
-        return "2021DF"
+    if 8 <= len(fields) <= 13 and lowered[5] in LABEL_WORDS and fields[7] in SUBSETS_2021:
+        # a DF key may have 8 columns on some lines: its trials are DF_E_*, LA's LA_E_*
+        return "2021DF" if len(fields) > 8 or fields[1].startswith("DF_") else "2021LA"
     if len(fields) in (9, 10) and (fields[0] == "SPEAKER_ID" or lowered[8] in LABEL_WORDS):
         return "ASVspoof5"
     if len(fields) == 4 and lowered[2] in LABEL_WORDS and _is_number(fields[3]):
@@ -196,7 +199,7 @@ def read_key(path: str | Path) -> TrialKey:
     if not path.is_file():
         raise UsageError(f"key file {path} does not exist; give the protocol or key file of the evaluated trials")
     format_name = key_format(path)
-    reader, condition_names = KEY_READERS[format_name]
+    reader, condition_names, spoof_factors = KEY_READERS[format_name]
     rows = list(reader(path))
     first_line: dict[str, int] = {}
     for row in rows:
@@ -205,7 +208,7 @@ def read_key(path: str | Path) -> TrialKey:
         first_line[row.utt_id] = row.line
     if not rows:
         raise UsageError(f"key file {path} holds no trials")
-    return TrialKey(path, format_name, rows, condition_names)
+    return TrialKey(path, format_name, rows, condition_names, spoof_factors)
 
 
 ASV_LABELS = ("target", "nontarget", "spoof")

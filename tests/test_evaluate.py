@@ -295,3 +295,21 @@ def test_labelled_files_compared_without_a_key_must_agree_on_trials_and_labels(f
     assert "label some trials differently; give --key" in capsys.readouterr().err
     assert main([labelled("a.txt"), labelled("short.txt", drop=1), "--compare"]) == 2
     assert "do not score the same trials" in capsys.readouterr().err
+
+
+def test_a_df_key_tables_the_vocoders_like_attacks_and_leaves_out_breakdowns_of_one_group(tmp_path):
+    rng = np.random.default_rng(4)
+    key, scores, expected = [], [], {"bonafide": [], "traditional_vocoder": [], "neural_autoregressive": []}
+    for index in range(240):
+        vocoder = ("bonafide", "traditional_vocoder", "neural_autoregressive")[index % 3]
+        label = "bonafide" if vocoder == "bonafide" else "spoof"
+        score = round(rng.normal(1.0 if label == "bonafide" else (-1.0 if index % 2 else 0.5), 1), 5)
+        key.append(f"LA_0001 DF_E_{index:07d} nocodec vcc2020 {'bonafide' if label == 'bonafide' else 'A1' + str(index % 2)} "
+                   f"{label} notrim eval {vocoder} - - - -")
+        scores.append(f"DF_E_{index:07d} {score}")
+        expected[vocoder].append(score)
+    result = run([write(tmp_path / "df.txt", scores), "--key", write(tmp_path / "df_key.txt", key)],
+                 tmp_path)["systems"][str(tmp_path / "df.txt")]
+    for vocoder in ("traditional_vocoder", "neural_autoregressive"):
+        assert result["breakdown"]["vocoder"][vocoder]["eer"] == compute_eer(expected["bonafide"], expected[vocoder])[0]
+    assert set(result["breakdown"]) == {"attack", "vocoder"}  # one codec and one source: no table of them

@@ -31,9 +31,12 @@ def test_asvspoof2021_la_keys_carry_codec_transmission_and_subset(tmp_path):
 
 def test_asvspoof2021_df_keys_carry_compression_source_and_vocoder(tmp_path):
     key = read_key(write_lines(tmp_path / "trial_metadata.txt", KEYS_DF))
-    assert key.format == "2021DF" and key.condition_names == ("codec", "source", "vocoder")
+    assert key.format == "2021DF" and key.condition_names == ("codec", "source") and key.spoof_factors == ("vocoder",)
     assert key.rows[0].conditions == {"codec": "mp3m4a", "source": "asvspoof", "vocoder": "traditional_vocoder"}
-    assert rows_of(key)[2] == ("DF_E_2000031", BONAFIDE, None)
+    assert rows_of(key)[2] == ("DF_E_2000031", BONAFIDE, None) and key.rows[2].conditions["vocoder"] is None
+    # a DF key whose first line has the 8 columns of an LA key is still DF: its trials are DF_E_*
+    short_first = [" ".join(KEYS_DF[1].split()[:8]).replace("DF_E_2000011", "DF_E_2000099"), *KEYS_DF]
+    assert read_key(write_lines(tmp_path / "short.txt", short_first)).format == "2021DF"
 
 
 def test_asvspoof5_protocol_and_package_key(tmp_path):
