@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import sys
 from collections import Counter
 from pathlib import Path
@@ -34,16 +35,20 @@ import numpy as np
 
 from calibration import fit_linear_calibration
 from confidence import bootstrap_eer_min_dcf, mcnemar_test, paired_bootstrap_eer
-from conventions import BONAFIDE, LABEL_NAMES, UsageError, one_line
+from conventions import BONAFIDE, LABEL_NAMES, SPOOF, UsageError, one_line
+from datasets.folder import AUDIO_SUFFIXES
 from datasets.keys import TrialKey, read_key, read_sasv_key
 from evaluation import Trials, trials_metrics
 from metrics import compute_eer, compute_min_tdcf_at_asv_rates, read_asv_scores
 from parse_arguments import OneLineErrorParser, number
 from reporting.files import atomic_write_text, check_writable_location
 from reporting.score_files import ScoreFile, read_sasv_score_file, read_score_file, score_file_format
+from reporting.score_files import scores_text as table_scores_text
+from training.scoring import ScoreTable
 from sasv_metrics import ASVSPOOF5_ASV_ERROR_RATES, compute_min_a_dcf, compute_t_eer
 
 SUBSET_CHOICES = ("eval", "progress", "hidden", "all")
+FUSED = "fused"  # the name of the fused system
 SHOWN = 3  # utt_ids named in an alignment error, per kind of problem
 
 
@@ -62,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--fused_scores", metavar="FILE", help="with --fuse: write the fused eval scores (LLRs) here")
     parser.add_argument("--bootstrap", type=number(int), metavar="N", help="N-draw bootstrap confidence intervals of EER and minDCF")
     parser.add_argument("--confidence", type=float, default=0.95, help="of the bootstrap intervals (default: 0.95)")
-    parser.add_argument("--seed", type=int, default=0, help="of the bootstrap draws (default: 0)")
+    parser.add_argument("--seed", type=number(int, allow_zero=True), default=0, help="of the bootstrap draws (default: 0)")
     parser.add_argument("--compare", action="store_true", help="paired tests of every system against the first (bootstrap and McNemar)")
     parser.add_argument("--json", metavar="FILE", help="write every number as JSON")
     parser.add_argument("--csv", metavar="FILE", help="write every number as CSV: system,breakdown,group,metric,value")
@@ -117,7 +122,7 @@ def align(scores: ScoreFile, key: TrialKey, subset: str | None, name: str) -> Tr
     position = {utt_id: index for index, utt_id in enumerate(scores.utt_ids)}
     if scores.labels is not None:
         disagreeing = [f"{row.utt_id} ({LABEL_NAMES[int(scores.labels[position[row.utt_id]])]} in the scores)"
-                       for row in wanted if row.utt_id in position and scores.labels[position[row.utt_id]] != row.label]
+                       for row in key.rows if row.utt_id in position and scores.labels[position[row.utt_id]] != row.label]
         if disagreeing:
             problems.append(f"{len(disagreeing)} labels that disagree with the key (first: {_first(disagreeing)})")
     refuse_misalignment(scores.path, key.path, subset, problems)
@@ -128,17 +133,33 @@ def align(scores: ScoreFile, key: TrialKey, subset: str | None, name: str) -> Tr
                   [row.attack for row in wanted], conditions, key.spoof_factors)
 
 
-def load_trials(path: str, key: TrialKey | None, subset: str | None) -> Trials:
-    """The trials of one score file: aligned with `key`, or with the labels it carries."""
+def by_stem(scores: ScoreFile) -> ScoreFile:
+    """The scores of audio file paths (score.py, --score_folder: `dir/LA_E_1.flac`) named by their file name
+    without extension, as keys name trials; other score files unchanged."""
+    if scores.format != "plain" or not all(Path(utt_id).suffix.lower() in AUDIO_SUFFIXES for utt_id in scores.utt_ids):
+        return scores
+    return dataclasses.replace(scores, utt_ids=[Path(utt_id).stem for utt_id in scores.utt_ids])
+
+
+def load_trials(path: str, key: TrialKey | None, subset: str | None, what: str = "") -> Trials:
+    """The trials of one score file: aligned with `key` (audio file paths matched by their stem), or with the
+    labels it carries; UsageError unless both classes are there. `what` ("dev ") names the file in errors."""
     scores = read_score_file(path)
     if key is not None:
-        return align(scores, key, subset, path)
-    if scores.labels is None:
+        trials = align(by_stem(scores), key, subset, path)
+    elif scores.labels is None:
         raise UsageError(f"{path} ({scores.format} layout) carries no labels; give the key of its trials with --key")
-    duplicated = [utt_id for utt_id, count in Counter(scores.utt_ids).items() if count > 1]
-    if duplicated:
-        raise UsageError(f"{path}: {len(duplicated)} trials scored more than once (first: {_first(duplicated)})")
-    return Trials(path, scores.utt_ids, scores.scores, scores.labels, scores.attacks)
+    else:
+        duplicated = [utt_id for utt_id, count in Counter(scores.utt_ids).items() if count > 1]
+        if duplicated:
+            raise UsageError(f"{path}: {len(duplicated)} trials scored more than once (first: {_first(duplicated)})")
+        trials = Trials(path, scores.utt_ids, scores.scores, scores.labels, scores.attacks)
+    missing = [name for name, label in (("bona fide", BONAFIDE), ("spoof", SPOOF)) if not np.any(trials.labels == label)]
+    if missing:
+        where = f" of subset {subset}" if subset else ""
+        raise UsageError(f"the {what}trials{where} of {path} hold no {missing[0]} trial; EER, DCF and calibration need "
+                         "bona fide and spoof trials")
+    return trials
 
 
 def same_trials(systems: list[Trials], what: str) -> list[Trials]:
@@ -204,13 +225,6 @@ def is_sasv_score_file(path: str) -> bool:
         return False
 
 
-def write_labelled_scores(path: Path, trials: Trials) -> None:
-    """`utt_id attack label score` lines (the run's score-file format), atomically."""
-    rows = zip(trials.utt_ids, trials.attacks, trials.labels, trials.scores)
-    atomic_write_text(path, "".join(f"{utt_id} {attack or '-'} {LABEL_NAMES[int(label)]} {float(score)!r}\n"
-                                    for utt_id, attack, label, score in rows))
-
-
 def system_result(trials: Trials, asv: tuple | None, bootstrap: int | None, confidence: float, seed: int) -> dict:
     """trials_metrics and, with `bootstrap` draws, the intervals of EER and minDCF."""
     result = trials_metrics(trials, asv)
@@ -240,6 +254,11 @@ def evaluate_files(
     "calibrated_trials"). See the command's --help for the arguments; UsageError for every problem of the inputs."""
     if (calibrate or fuse) and not dev_scores:
         raise UsageError("--calibrate and --fuse fit on dev: give each system's dev scores with --dev_scores")
+    unused = [(flag, needs) for flag, value, needs, given in (
+        ("--dev_scores", dev_scores, "--calibrate or --fuse", calibrate or fuse), ("--dev_key", dev_key, "--dev_scores", dev_scores),
+        ("--asv_key", asv_key, "--asv_scores", asv_scores)) if value and not given]
+    if unused:
+        raise UsageError(f"{unused[0][0]} is used only with {unused[0][1]}; add it or leave {unused[0][0]} out")
     if dev_scores and len(dev_scores) != len(scores):
         raise UsageError(f"{len(dev_scores)} --dev_scores files for {len(scores)} systems; give one dev file per system, in the same order")
     if fuse and len(scores) < 2:
@@ -250,6 +269,8 @@ def evaluate_files(
         raise UsageError(f"--confidence {confidence} must lie strictly between 0 and 1")
     if len(set(scores)) != len(scores):
         raise UsageError("a score file is given twice; give each system once")
+    if fuse and FUSED in scores:
+        raise UsageError(f"a score file is named {FUSED!r}, the name of the fused system; give it with a folder, ./{FUSED}")
     sasv = [is_sasv_score_file(path) for path in scores]
     if any(sasv):
         extras = [flag for flag, value in (("--dev_scores", dev_scores), ("--asv_scores", asv_scores), ("--subset", subset),
@@ -272,31 +293,41 @@ def evaluate_files(
             raise UsageError(f"--asv_scores {asv_scores}: {error}") from None
         except OSError as error:
             raise UsageError(f"--asv_scores {asv_scores} cannot be read ({error.strerror})") from None
-    try:
-        report = {"mode": "cm", "systems": {system.name: system_result(system, asv, bootstrap, confidence, seed) for system in systems},
-                  "comparisons": [], "warnings": []}
-    except ValueError as error:
-        raise UsageError(str(error)) from None
+    dev_systems = []
     if dev_scores:
         dev_table = read_key(dev_key) if dev_key else None
-        dev_systems = [load_trials(path, dev_table, key_subset(dev_table, None) if dev_table else None) for path in dev_scores]
-        if calibrate:
-            report["calibrated_trials"] = []
-            for system, dev in zip(systems, dev_systems):
-                calibration = fit_linear_calibration(dev.bonafide_scores, dev.spoof_scores)
-                calibrated = system.with_scores(system.name, calibration.apply(system.scores))
-                report["calibrated_trials"].append(calibrated)
-                metrics = trials_metrics(calibrated)
-                report["systems"][system.name]["calibrated"] = {
-                    "act_dcf": metrics["act_dcf"], "cllr": metrics["cllr"], "calibration": calibration.to_dict()}
-        if fuse:
-            eval_aligned, dev_aligned = same_trials(systems, "--fuse"), same_trials(dev_systems, "--fuse (dev)")
-            dev_matrix = np.stack([system.scores for system in dev_aligned], axis=1)
-            dev_bonafide = dev_aligned[0].labels == BONAFIDE
-            fuser = fit_linear_calibration(dev_matrix[dev_bonafide], dev_matrix[~dev_bonafide])
-            fused = eval_aligned[0].with_scores("fused", fuser.apply(np.stack([system.scores for system in eval_aligned], axis=1)))
-            report["systems"]["fused"] = {**system_result(fused, asv, bootstrap, confidence, seed), "fusion": fuser.to_dict()}
-            report["fused_trials"] = fused
+        dev_systems = [load_trials(path, dev_table, key_subset(dev_table, None) if dev_table else None, "dev ")
+                       for path in dev_scores]
+    try:
+        return cm_report(systems, dev_systems, asv, calibrate, fuse, bootstrap, confidence, seed, compare)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def cm_report(
+    systems: list[Trials], dev_systems: list[Trials], asv: tuple | None, calibrate: bool, fuse: bool,
+    bootstrap: int | None, confidence: float, seed: int, compare: bool,
+) -> dict:
+    """evaluate_files' report of aligned CM systems (and their dev trials, for calibrate and fuse)."""
+    report: dict = {"mode": "cm", "systems": {system.name: system_result(system, asv, bootstrap, confidence, seed) for system in systems},
+                    "comparisons": [], "warnings": []}
+    if calibrate:
+        report["calibrated_trials"] = []
+        for system, dev in zip(systems, dev_systems):
+            calibration = fit_linear_calibration(dev.bonafide_scores, dev.spoof_scores)
+            calibrated = system.with_scores(system.name, calibration.apply(system.scores))
+            report["calibrated_trials"].append(calibrated)
+            metrics = trials_metrics(calibrated)
+            report["systems"][system.name]["calibrated"] = {
+                "act_dcf": metrics["act_dcf"], "cllr": metrics["cllr"], "calibration": calibration.to_dict()}
+    if fuse:
+        eval_aligned, dev_aligned = same_trials(systems, "--fuse"), same_trials(dev_systems, "--fuse (dev)")
+        dev_matrix = np.stack([system.scores for system in dev_aligned], axis=1)
+        dev_bonafide = dev_aligned[0].labels == BONAFIDE
+        fuser = fit_linear_calibration(dev_matrix[dev_bonafide], dev_matrix[~dev_bonafide])
+        fused = eval_aligned[0].with_scores(FUSED, fuser.apply(np.stack([system.scores for system in eval_aligned], axis=1)))
+        report["systems"][FUSED] = {**system_result(fused, asv, bootstrap, confidence, seed), "fusion": fuser.to_dict()}
+        report["fused_trials"] = fused
     if compare:
         aligned = same_trials(systems, "--compare")
         first = aligned[0]
@@ -373,59 +404,107 @@ def results_text(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def json_ready(report: dict) -> dict:
-    """The report without the Trials objects, as JSON can hold it."""
-    return {name: value for name, value in report.items() if not name.endswith("_trials")}
+def json_ready(value: object) -> object:
+    """The report without the Trials objects and with NaN as null, as JSON holds it."""
+    if isinstance(value, dict):
+        return {name: json_ready(item) for name, item in value.items() if not str(name).endswith("_trials")}
+    if isinstance(value, list):
+        return [json_ready(item) for item in value]
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _numbers(value: object, prefix: str = "") -> list[tuple[str, float]]:
+    """(dotted name, number) of every number inside `value` (dicts, lists of numbers), breakdowns excepted."""
+    if isinstance(value, dict):
+        return [pair for name, item in value.items() if name != "breakdown"
+                for pair in _numbers(item, f"{prefix}{name}." if prefix or name else "")]
+    if isinstance(value, list):
+        return [pair for index, item in enumerate(value) for pair in _numbers(item, f"{prefix}{index}.")]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return [(prefix.rstrip("."), value)]
+    return []
 
 
 def csv_text(report: dict) -> str:
-    """`system,breakdown,group,metric,value` rows: the pooled metrics (breakdown "pooled", group "all"), then the groups."""
+    """`system,breakdown,group,metric,value` rows: every number of each system (breakdown "pooled", group "all";
+    nested ones named by their path, e.g. intervals.eer.lower), its per-attack and per-condition groups, and each
+    comparison (system "A vs B", breakdown "comparison")."""
     lines = ["system,breakdown,group,metric,value"]
 
     def quoted(text: str) -> str:
         return '"' + text.replace('"', '""') + '"' if any(character in text for character in ',"\n') else text
 
     for name, result in report["systems"].items():
-        for metric, value in result.items():
-            if isinstance(value, (int, float)):
-                lines.append(f"{quoted(name)},pooled,all,{metric},{value!r}")
+        lines += [f"{quoted(name)},pooled,all,{metric},{value!r}" for metric, value in _numbers(result)]
         for breakdown, groups in result.get("breakdown", {}).items():
             for group, values in groups.items():
                 lines += [f"{quoted(name)},{breakdown},{quoted(group)},{metric},{value!r}" for metric, value in values.items() if value is not None]
+    for comparison in report["comparisons"]:
+        pair = quoted(" vs ".join(comparison["systems"]))
+        lines += [f"{pair},comparison,all,{metric},{value!r}" for metric, value in _numbers(comparison)]
     return "\n".join(lines) + "\n"
+
+
+def output_texts(args: argparse.Namespace, report: dict) -> dict[Path, str]:
+    """What --json, --csv, --fused_scores and --calibrated_scores write, by path."""
+    texts = {}
+    if args.json:
+        texts[Path(args.json)] = json.dumps(json_ready(report), indent=2, allow_nan=False) + "\n"
+    if args.csv:
+        texts[Path(args.csv)] = csv_text(report)
+    if args.fused_scores:
+        texts[Path(args.fused_scores)] = scores_text(report["fused_trials"])
+    if args.calibrated_scores:
+        for index, trials in enumerate(report["calibrated_trials"], start=1):
+            texts[Path(args.calibrated_scores) / f"{index}_{Path(trials.name).name}"] = scores_text(trials)
+    return texts
+
+
+def scores_text(trials: Trials) -> str:
+    """The trials as a run's score file: `utt_id attack label score` lines."""
+    return table_scores_text(ScoreTable(trials.utt_ids, trials.attacks, trials.labels, trials.scores))
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Refuse, before any work, outputs that could not be written: a file path that is a folder, a folder
+    that is a file, or a place this process cannot write to."""
+    for flag, value, kind in (("--json", args.json, "file"), ("--csv", args.csv, "file"),
+                              ("--fused_scores", args.fused_scores, "file"), ("--calibrated_scores", args.calibrated_scores, "folder")):
+        if value is None:
+            continue
+        path = Path(value)
+        if (kind == "file" and path.is_dir()) or (kind == "folder" and path.exists() and not path.is_dir()):
+            raise UsageError(f"{flag} {path} is a {'folder' if kind == 'file' else 'file'}; give a {kind} path")
+        check_writable_location(path, flag)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        outputs = [(flag, value) for flag, value in (("--json", args.json), ("--csv", args.csv),
-                   ("--fused_scores", args.fused_scores), ("--calibrated_scores", args.calibrated_scores)) if value]
-        for flag, value in outputs:
-            check_writable_location(Path(value), flag)
+        check_outputs(args)
         if args.fused_scores and not args.fuse:
             raise UsageError("--fused_scores writes the fused scores of --fuse; add --fuse")
         if args.calibrated_scores and not args.calibrate:
             raise UsageError("--calibrated_scores writes the calibrated scores of --calibrate; add --calibrate")
         report = evaluate_files(args.scores, args.key, args.subset, args.asv_scores, args.asv_key, args.dev_scores,
                                 args.dev_key, args.calibrate, args.fuse, args.bootstrap, args.confidence, args.seed, args.compare)
+        texts = output_texts(args, report)
+        for path, text in texts.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(path, text)
     except UsageError as error:
         print(f"evaluate.py: error: {one_line(error)}", file=sys.stderr)
         return 2
+    except OSError as error:
+        print(f"evaluate.py: error: {error.filename or ''} cannot be written ({error.strerror}); give a place you can "
+              "write to", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
-        print("evaluate.py: interrupted; nothing was written", file=sys.stderr)
+        print("evaluate.py: interrupted; what was written is whole (each file is written atomically)", file=sys.stderr)
         return 130
     sys.stdout.write(results_text(report))
-    if args.json:
-        atomic_write_text(Path(args.json), json.dumps(json_ready(report), indent=2) + "\n")
-    if args.csv:
-        atomic_write_text(Path(args.csv), csv_text(report))
-    if args.fused_scores:
-        write_labelled_scores(Path(args.fused_scores), report["fused_trials"])
-    if args.calibrated_scores:
-        folder = Path(args.calibrated_scores)
-        folder.mkdir(parents=True, exist_ok=True)
-        for index, trials in enumerate(report["calibrated_trials"], start=1):
-            write_labelled_scores(folder / f"{index}_{Path(trials.name).name}", trials)
     return 0
 
 

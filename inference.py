@@ -26,6 +26,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
+from scipy.special import expit
 from torch import nn
 
 from calibration import LinearCalibration
@@ -174,7 +175,7 @@ class TrainedCountermeasure:
         """P(bona fide | score) [N] of this model's scores at the bona fide `prior`: sigmoid(llr + logit(prior))."""
         if not 0.0 < prior < 1.0:
             raise UsageError(f"prior {prior} must lie strictly between 0 and 1")
-        return 1.0 / (1.0 + np.exp(-(self.llrs(scores) + math.log(prior / (1.0 - prior)))))
+        return expit(self.llrs(scores) + math.log(prior / (1.0 - prior)))
 
     def export(self, path: str | Path, export_format: str) -> Path:
         """The model and its scoring rule as `path` (ONNX, or TorchScript traced): inputs wave [B, T]

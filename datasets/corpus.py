@@ -48,9 +48,14 @@ def protocol_error(path: Path, line: int, problem: str) -> UsageError:
 
 
 def protocol_text(path: Path) -> io.StringIO:
-    """The text of a protocol file, for reading line by line; a UsageError naming the line of the
-    first byte that is not UTF-8."""
-    data = path.read_bytes()
+    """The text of a protocol file, for reading line by line; a UsageError for a folder, a file that
+    cannot be read, or naming the line of the first byte that is not UTF-8."""
+    if path.is_dir():
+        raise UsageError(f"{path} is a folder; give the file")
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise UsageError(f"{path} cannot be read ({error.strerror}); give a file you can read") from None
     try:
         return io.StringIO(data.decode("utf-8"), newline="")
     except UnicodeDecodeError as error:

@@ -101,7 +101,7 @@ def rows_asvspoof5(path: Path) -> Iterator[KeyRow]:
         yield _row(path, number, utt_id, key, attack, speaker, conditions={"codec": optional(codec)})
 
 
-def _header_rows(path: Path, required: tuple[str, ...], separator: str | None) -> Iterator[tuple[int, dict[str, str]]]:
+def header_rows(path: Path, required: tuple[str, ...], separator: str | None) -> Iterator[tuple[int, dict[str, str]]]:
     """(line, column -> value) of every line of a table with a header; `separator` None splits on white space,
     "," reads CSV. UsageError for a missing column or a line of another width."""
     with protocol_text(path) as file:
@@ -126,7 +126,7 @@ def _header_rows(path: Path, required: tuple[str, ...], separator: str | None) -
 
 def rows_in_the_wild(path: Path) -> Iterator[KeyRow]:
     """The trials of In-the-Wild's meta.csv; utt_id is the file name without its extension, a spoof's attack "spoof"."""
-    for number, row in _header_rows(path, IN_THE_WILD_COLUMNS, ","):
+    for number, row in header_rows(path, IN_THE_WILD_COLUMNS, ","):
         if not row["file"]:
             raise protocol_error(path, number, "empty file name")
         yield _row(path, number, Path(row["file"]).stem, row["label"], "spoof", row["speaker"], file_name=row["file"])
@@ -134,7 +134,7 @@ def rows_in_the_wild(path: Path) -> Iterator[KeyRow]:
 
 def rows_asvspoof5_key(path: Path) -> Iterator[KeyRow]:
     """The trials of an ASVspoof 5 evaluation-package key: header `filename cm-label [attack|attack_anon] [codec]`."""
-    for number, row in _header_rows(path, ("filename", "cm-label"), None):
+    for number, row in header_rows(path, ("filename", "cm-label"), None):
         attack = row.get("attack", row.get("attack_anon", "spoof"))
         conditions = {"codec": optional(row["codec"])} if "codec" in row else {}
         yield _row(path, number, row["filename"], row["cm-label"], attack, row.get("spk"), conditions=conditions)
@@ -196,7 +196,7 @@ def read_key(path: str | Path) -> TrialKey:
     """Every row of a key file in any KEY_READERS format (all 2021 subsets; select them with the rows' subset).
     UsageError for a missing or unreadable file, a line that does not parse, or a trial listed twice."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise UsageError(f"key file {path} does not exist; give the protocol or key file of the evaluated trials")
     format_name = key_format(path)
     reader, condition_names, spoof_factors = KEY_READERS[format_name]
@@ -231,10 +231,10 @@ def read_sasv_key(path: str | Path) -> list[SasvKeyRow]:
     """The trials of an ASVspoof 5 SASV key (header `spk filename cm-label asv-label`, more columns ignored), each
     (spk, filename) once; UsageError naming file and line for a bad line, label or a trial listed twice."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise UsageError(f"SASV key {path} does not exist; give the key with the columns spk filename cm-label asv-label")
     rows, first_line = [], {}
-    for number, row in _header_rows(path, SASV_KEY_COLUMNS, None):
+    for number, row in header_rows(path, SASV_KEY_COLUMNS, None):
         if row["asv-label"] not in ASV_LABELS:
             raise protocol_error(path, number, f"asv-label {row['asv-label']!r} is not one of {', '.join(ASV_LABELS)}")
         trial = (row["spk"], row["filename"])

@@ -11,18 +11,23 @@ import numpy as np
 
 from conventions import BONAFIDE, LABEL_NAMES, UsageError
 from datasets.corpus import parse_label, protocol_error, protocol_text
-from datasets.keys import LABEL_WORDS
+from datasets.keys import LABEL_WORDS, header_rows
 from reporting.files import atomic_write_text
 from training.scoring import ScoreTable
 
 SUBMISSION_FORMATS = {"2021": ("", " "), "asvspoof5": ("filename\tcm-score\n", "\t")}  # header, separator
 
 
-def write_scores(path: Path, table: ScoreTable) -> None:
+def scores_text(table: ScoreTable) -> str:
     """Lines `utt_id attack label score`; attack `-` for bona fide, label bonafide/spoof (the
     ASVspoof 2019 CM score file, which its evaluation package reads)."""
     rows = zip(table.utt_ids, table.attack_names, table.labels, table.scores)
-    atomic_write_text(path, "".join(f"{utt_id} {attack} {LABEL_NAMES[int(label)]} {float(score)!r}\n" for utt_id, attack, label, score in rows))
+    return "".join(f"{utt_id} {attack} {LABEL_NAMES[int(label)]} {float(score)!r}\n" for utt_id, attack, label, score in rows)
+
+
+def write_scores(path: Path, table: ScoreTable) -> None:
+    """scores_text of `table` into `path`, atomically."""
+    atomic_write_text(path, scores_text(table))
 
 
 def write_submission(path: Path, table: ScoreTable, challenge: str) -> None:
@@ -58,8 +63,7 @@ SASV_COLUMNS = ("spk", "filename", "cm-score", "asv-score", "sasv-score")
 @dataclass(frozen=True)
 class ScoreFile:
     """The trials of a score file in file order (duplicates kept: alignment reports them). `labels`
-    (conventions.BONAFIDE/SPOOF) and `attacks` are None when the format carries none; `lines` are the
-    file's line numbers."""
+    (conventions.BONAFIDE/SPOOF) and `attacks` are None when the format carries none."""
 
     path: Path
     format: str
@@ -67,7 +71,6 @@ class ScoreFile:
     scores: np.ndarray
     labels: np.ndarray | None
     attacks: list[str | None] | None
-    lines: list[int]
 
 
 def _score(path: Path, line: int, text: str) -> float:
@@ -109,7 +112,7 @@ def read_score_file(path: str | Path) -> ScoreFile:
     """Every trial of a CM score file in any score_file_format layout (a SASV file: read_sasv_score_file).
     UsageError naming the file and line for a line that does not parse or a score that is not finite."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise UsageError(f"score file {path} does not exist")
     with protocol_text(path) as file:
         lines = [(number, text.rstrip("\r\n")) for number, text in enumerate(file, start=1) if text.strip()]
@@ -122,7 +125,7 @@ def read_score_file(path: str | Path) -> ScoreFile:
     if layout == "sasv":
         raise UsageError(f"{path} is a SASV score file (spk filename cm-score asv-score sasv-score): read it with "
                          "read_sasv_score_file; evaluate.py evaluates it with a SASV key (spk filename cm-label asv-label)")
-    utt_ids, scores, labels, attacks, numbers = [], [], [], [], []
+    utt_ids, scores, labels, attacks = [], [], [], []
     if layout == "asvspoof5":
         header = [name.strip().lower() for name in lines[0][1].split()]
         id_column, score_column = header.index("filename"), header.index("cm-score")
@@ -150,10 +153,9 @@ def read_score_file(path: str | Path) -> ScoreFile:
             attacks.append(None)
         utt_ids.append(utt_id)
         scores.append(_score(path, number, score))
-        numbers.append(number)
     labelled = layout in ("labelled", "asvspoof5-labelled")
     return ScoreFile(path, layout, utt_ids, np.asarray(scores, dtype=np.float64),
-                     np.asarray(labels) if labelled else None, attacks if labelled else None, numbers)
+                     np.asarray(labels) if labelled else None, attacks if labelled else None)
 
 
 @dataclass(frozen=True)
@@ -170,26 +172,19 @@ class SasvScoreFile:
 
 def read_sasv_score_file(path: str | Path) -> SasvScoreFile:
     """An ASVspoof 5 SASV score file: a header naming spk and filename and at least one of cm-score,
-    asv-score and sasv-score (tab or space separated). UsageError naming file and line for a bad line."""
+    asv-score and sasv-score (tab or space separated); a column of `-` only (the package's layout for a
+    system without it) counts as absent. UsageError naming file and line for a bad line."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise UsageError(f"score file {path} does not exist")
-    with protocol_text(path) as file:
-        lines = [(number, text.split()) for number, text in enumerate(file, start=1) if text.strip()]
-    header = [name.lower() for name in lines[0][1]] if lines else []
-    columns = [column for column in SASV_COLUMNS[2:] if column in header]
-    if "spk" not in header or "filename" not in header or not columns:
-        raise UsageError(f"{path}: a SASV score file starts with a header naming spk, filename and cm-score, asv-score "
-                         "or sasv-score")
-    trials, values = [], {column: [] for column in columns}
-    for number, fields in lines[1:]:
-        if len(fields) != len(header):
-            raise protocol_error(path, number, f"{len(fields)} fields where the header has {len(header)}: {' '.join(fields)!r}")
-        row = dict(zip(header, fields))
-        trials.append((row["spk"], row["filename"]))
-        for column in columns:
-            values[column].append(_score(path, number, row[column]))
-    if not trials:
+    rows = list(header_rows(path, SASV_COLUMNS[:2], None))
+    if not rows:
         raise UsageError(f"score file {path} holds no scores")
-    arrays = {column: np.asarray(values[column], dtype=np.float64) if column in values else None for column in SASV_COLUMNS[2:]}
-    return SasvScoreFile(path, trials, arrays["cm-score"], arrays["asv-score"], arrays["sasv-score"])
+    columns = {}
+    for column in SASV_COLUMNS[2:]:
+        if column in rows[0][1] and any(row[column] != "-" for _, row in rows):
+            columns[column] = np.asarray([_score(path, number, row[column]) for number, row in rows], dtype=np.float64)
+    if not columns:
+        raise UsageError(f"{path}: a SASV score file needs a cm-score, asv-score or sasv-score column with scores")
+    return SasvScoreFile(path, [(row["spk"], row["filename"]) for _, row in rows],
+                         columns.get("cm-score"), columns.get("asv-score"), columns.get("sasv-score"))

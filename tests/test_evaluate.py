@@ -224,14 +224,24 @@ def test_the_csv_holds_the_numbers_of_the_json(files, tmp_path):
     (["--key", "{tmp}/absent.txt"], "does not exist"),
     (["--dev_scores", "{a_dev}", "{b_dev}", "--calibrate", "--key", "{key}"], "2 --dev_scores files for 1 systems"),
     (["--compare", "--key", "{key}"], "at least two systems"),
+    (["--key", "{key}", "--seed=-1"], "--seed: -1 must be at least 0"),
+    (["--key", "{key}", "--dev_scores", "{a_dev}"], "--dev_scores is used only with --calibrate or --fuse"),
+    (["--key", "{key}", "--asv_key", "{key}"], "--asv_key is used only with --asv_scores"),
+    (["--key", "{key}", "--json", "{tmp}"], "--json {tmp} is a folder; give a file path"),
+    (["--key", "{tmp}"], "{tmp} is a folder; give the file"),
+    (["--key", "{key}", "--dev_scores", "{bonafide_dev}", "--calibrate"], "the dev trials of {bonafide_dev} hold no spoof trial"),
 ])
 def test_usage_errors_are_one_line_with_exit_status_2(files, tmp_path, capsys, extra, named):
-    _, _, paths = files
+    trials, dev, paths = files
+    paths["bonafide_dev"] = write(tmp_path / "bonafide_dev.txt", [f"{t['utt_id']} - bonafide {t['a']}" for t in dev if t["label"] == BONAFIDE])
     argv = [paths["a"], *(item.format(tmp=tmp_path, **paths) for item in extra)]
-    assert main(argv) == 2
+    try:
+        code = main(argv)
+    except SystemExit as exit:  # argparse's own checks
+        code = exit.code
     error = capsys.readouterr().err
-    assert error.count("\n") == 1 and named in error
-    assert not (tmp_path / "c").exists()
+    assert code == 2 and error.count("\n") == 1 and named.format(tmp=tmp_path, **paths) in error, error
+    assert not (tmp_path / "c").exists() and not (tmp_path / "out.json").exists()
 
 
 def sasv_files(tmp_path, n: int = 60, seed: int = 2):
@@ -313,3 +323,35 @@ def test_a_df_key_tables_the_vocoders_like_attacks_and_leaves_out_breakdowns_of_
     for vocoder in ("traditional_vocoder", "neural_autoregressive"):
         assert result["breakdown"]["vocoder"][vocoder]["eer"] == compute_eer(expected["bonafide"], expected[vocoder])[0]
     assert set(result["breakdown"]) == {"attack", "vocoder"}  # one codec and one source: no table of them
+
+
+def test_outputs_go_into_new_folders_and_nan_is_null_in_the_json_and_the_csv_holds_intervals_and_comparisons(files, tmp_path):
+    _, _, paths = files
+    json_path, csv_path = tmp_path / "new" / "deep" / "out.json", tmp_path / "new" / "out.csv"
+    assert main([paths["a"], paths["b"], "--key", paths["key"], "--bootstrap", "1", "--compare",
+                 "--json", str(json_path), "--csv", str(csv_path)]) == 0
+    report = json.loads(json_path.read_text())
+    assert report["systems"][paths["a"]]["intervals"]["eer"]["standard_error"] is None  # one draw: NaN
+    with open(csv_path, newline="") as file:
+        rows = list(csv.DictReader(file))
+    metrics = {(row["system"], row["breakdown"], row["metric"]) for row in rows}
+    assert (paths["a"], "pooled", "intervals.eer.lower") in metrics
+    assert (f"{paths['a']} vs {paths['b']}", "comparison", "mcnemar.p_value") in metrics
+
+
+def test_score_py_paths_align_with_a_key_by_their_stem(files, tmp_path, capsys):
+    trials, _, paths = files
+    folder_scores = write(tmp_path / "folder.txt", [f"audio/{t['utt_id']}.flac\t{t['a']}" for t in trials])
+    result = run([folder_scores, "--key", paths["key"]], tmp_path)["systems"][folder_scores]
+    assert result["eer"] == run([paths["a"], "--key", paths["key"]], tmp_path)["systems"][paths["a"]]["eer"]
+    clash = write(tmp_path / "clash.txt", [f"audio/{t['utt_id']}.flac\t{t['a']}" for t in trials]
+                  + [f"other/{trials[0]['utt_id']}.wav\t0.5"])
+    assert main([clash, "--key", paths["key"], "--subset", "all"]) == 2
+    assert f"1 trials scored more than once (first: {trials[0]['utt_id']})" in capsys.readouterr().err
+
+
+def test_a_sasv_column_of_dashes_counts_as_absent(tmp_path):
+    key, _, rows = sasv_files(tmp_path)
+    lines = ["spk\tfilename\tcm-score\tasv-score\tsasv-score"] + [f"{r[0][0]}\t{r[0][1]}\t-\t-\t{r[4]}" for r in rows]
+    result = run([write(tmp_path / "sasv_only.tsv", lines), "--key", key], tmp_path)["systems"][str(tmp_path / "sasv_only.tsv")]
+    assert "min_a_dcf" in result and "t_eer" not in result and "cm_eer" not in result
