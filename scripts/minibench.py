@@ -112,7 +112,7 @@ ATTACKS = {
         Attack("A12", "WORLD analysis/synthesis (pyworld)", "vocoder", ("train", "dev"), "pyworld (optional)"),
         Attack("A13", "espeak 1.48, the older formant engine (4 voice variants per language)", "tts", ("dev", "eval"), "espeak"),
         Attack("A14", "hibari, a distilled Kokoro student, voice heart (neural; English G2P, espeak-ng IPA otherwise)",
-               "tts", ("train", "dev"), "hibari-tts (PyPI, TTS venv)"),
+               "tts", ("eval",), "hibari-tts (PyPI, TTS venv)"),
     )
 }
 VOCODER_IDS = tuple(a for a, attack in ATTACKS.items() if attack.kind == "vocoder")

@@ -21,7 +21,7 @@ from scripts.minibench_sources import Clip, VoiceSet
 SPEAKERS = {"spk_train_a": ("unit_train", "train", "en"), "spk_train_b": ("unit_train", "train", "es"),
             "spk_dev": ("unit_dev", "dev", "fr"), "spk_eval": ("unit_eval", "eval", "ru")}
 # attacks per split, as ATTACKS allows them: TTS and vocoders
-TTS = {"train": ("A01", "A08"), "dev": ("A01", "A13"), "eval": ("A09", "A05")}
+TTS = {"train": ("A01", "A08"), "dev": ("A01", "A13"), "eval": ("A09", "A14")}
 VOCODERS = {"train": ("A10",), "dev": ("A10",), "eval": ("A11",)}
 CODECS = {"spk_train_a": "vorbis", "spk_train_b": "pcm", "spk_dev": "gsm", "spk_eval": "mulaw"}
 N_PROMPTS = 3
@@ -151,9 +151,8 @@ def test_attack_table_holds_eval_attacks_out_of_training():
     """Every eval attack is unseen in train; some are unseen in dev too; neural TTS on both sides."""
     splits = {split: {a for a, attack in minibench.ATTACKS.items() if split in attack.splits} for split in minibench.SPLITS}
     assert not splits["eval"] & splits["train"]
-    assert splits["eval"] - splits["dev"] >= {"A05", "A09", "A11"}
-    # neural: Piper and hibari (a distilled Kokoro student) in train, Kokoro itself only in eval
-    assert {"A08", "A14"} <= splits["train"] and {"A09"} <= splits["eval"]
+    assert splits["eval"] - splits["dev"] >= {"A05", "A09", "A11", "A14"}
+    assert {"A08"} <= splits["train"] and {"A09", "A14"} <= splits["eval"]  # neural: Piper in train, Kokoro, hibari in eval
     assert splits["dev"] - splits["train"] == {"A04", "A13"}
     for split in minibench.SPLITS:  # every split has a vocoder and TTS
         assert {minibench.ATTACKS[a].kind for a in splits[split]} == {"tts", "vocoder"}
@@ -162,9 +161,9 @@ def test_attack_table_holds_eval_attacks_out_of_training():
 def test_report_names_unseen_attacks(built):
     out, report = built
     attacks = {split: {row[3] for row in protocol_rows(out, split) if row[4] == "spoof"} for split in ("train", "dev", "eval")}
-    assert attacks["eval"] == {"A05", "A09", "A11"} and not attacks["eval"] & (attacks["train"] | attacks["dev"])
-    assert report["unseen_eval_attacks"] == ["A05", "A09", "A11"]
-    assert report["unseen_train_eval_attacks"] == ["A05", "A09", "A11"]
+    assert attacks["eval"] == {"A09", "A11", "A14"} and not attacks["eval"] & (attacks["train"] | attacks["dev"])
+    assert report["unseen_eval_attacks"] == ["A09", "A11", "A14"]
+    assert report["unseen_train_eval_attacks"] == ["A09", "A11", "A14"]
 
 
 def test_all_audio_is_16k_mono_flac(built):
