@@ -21,7 +21,7 @@ from numpy.typing import ArrayLike
 from scipy.optimize import isotonic_regression
 from scipy.special import expit
 
-from metrics import validate_scores
+from metrics import _as_scores, validate_scores
 
 # ridge (nats) on the weights of the standardised score columns, added to every fit: it keeps the optimum
 # finite (large) when the dev scores are perfectly separable and pins the weight of a constant column to 0;
@@ -93,16 +93,6 @@ def _checked_prior(caller: str, prior: float) -> float:
     return value
 
 
-def _checked_scores(caller: str, name: str, array: np.ndarray) -> np.ndarray:
-    """`array` unchanged, or ValueError naming `caller` if it is empty or not finite."""
-    if array.size == 0:
-        raise ValueError(f"{caller}: no {name} scores")
-    n_bad = int(np.count_nonzero(~np.isfinite(array)))
-    if n_bad:
-        raise ValueError(f"{caller}: {n_bad} of {array.size} {name} scores are not finite (NaN or inf)")
-    return array
-
-
 def _as_score_matrix(caller: str, name: str, scores: ArrayLike, n_columns: int | None = None) -> np.ndarray:
     """Scores [n, K] (or [n], read as K = 1) as a float64 [n, K] array; ValueError naming `caller` when empty,
     not finite, of another rank or, when `n_columns` is given, with another K."""
@@ -113,7 +103,8 @@ def _as_score_matrix(caller: str, name: str, scores: ArrayLike, n_columns: int |
         raise ValueError(f"{caller}: {name} scores must be [n] or [n, K], got shape {array.shape}")
     if n_columns is not None and array.shape[1] != n_columns:
         raise ValueError(f"{caller}: {name} scores have {array.shape[1]} column(s), expected {n_columns}")
-    return _checked_scores(caller, name, array)
+    _as_scores(caller, name, array.ravel(), "calibration needs both classes")
+    return array
 
 
 def cross_entropy(bonafide_llrs: ArrayLike, spoof_llrs: ArrayLike, prior: float = 0.5) -> float:

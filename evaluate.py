@@ -43,8 +43,7 @@ from metrics import compute_eer, compute_min_tdcf_at_asv_rates, read_asv_scores
 from parse_arguments import OneLineErrorParser, number
 from reporting.files import atomic_write_text, check_writable_location
 from reporting.score_files import ScoreFile, read_sasv_score_file, read_score_file, score_file_format
-from reporting.score_files import scores_text as table_scores_text
-from training.scoring import ScoreTable
+from reporting.score_files import scores_text
 from sasv_metrics import ASVSPOOF5_ASV_ERROR_RATES, compute_min_a_dcf, compute_t_eer
 
 SUBSET_CHOICES = ("eval", "progress", "hidden", "all")
@@ -129,8 +128,8 @@ def align(scores: ScoreFile, key: TrialKey, subset: str | None, name: str) -> Tr
     indices = np.fromiter((position[row.utt_id] for row in wanted), dtype=np.int64, count=len(wanted))
     names = (*key.condition_names, *key.spoof_factors)
     conditions = {condition: [row.conditions.get(condition) for row in wanted] for condition in names}
-    return Trials(name, [row.utt_id for row in wanted], scores.scores[indices], np.asarray([row.label for row in wanted]),
-                  [row.attack for row in wanted], conditions, key.spoof_factors)
+    return Trials([row.utt_id for row in wanted], [row.attack for row in wanted], np.asarray([row.label for row in wanted]),
+                  scores.scores[indices], name, conditions, key.spoof_factors)
 
 
 def by_stem(scores: ScoreFile) -> ScoreFile:
@@ -153,7 +152,7 @@ def load_trials(path: str, key: TrialKey | None, subset: str | None, what: str =
         duplicated = [utt_id for utt_id, count in Counter(scores.utt_ids).items() if count > 1]
         if duplicated:
             raise UsageError(f"{path}: {len(duplicated)} trials scored more than once (first: {_first(duplicated)})")
-        trials = Trials(path, scores.utt_ids, scores.scores, scores.labels, scores.attacks)
+        trials = Trials(scores.utt_ids, scores.attacks, scores.labels, scores.scores, path)
     missing = [name for name, label in (("bona fide", BONAFIDE), ("spoof", SPOOF)) if not np.any(trials.labels == label)]
     if missing:
         where = f" of subset {subset}" if subset else ""
@@ -460,11 +459,6 @@ def output_texts(args: argparse.Namespace, report: dict) -> dict[Path, str]:
         for index, trials in enumerate(report["calibrated_trials"], start=1):
             texts[Path(args.calibrated_scores) / f"{index}_{Path(trials.name).name}"] = scores_text(trials)
     return texts
-
-
-def scores_text(trials: Trials) -> str:
-    """The trials as a run's score file: `utt_id attack label score` lines."""
-    return table_scores_text(ScoreTable(trials.utt_ids, trials.attacks, trials.labels, trials.scores))
 
 
 def check_outputs(args: argparse.Namespace) -> None:

@@ -5,6 +5,7 @@ minDCF per attack and per condition, warnings about the scores, and bootstrap in
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,32 +94,20 @@ def min_tdcf(args: argparse.Namespace, dataset: AudioDataset, split: str, table:
 # ---------------------------------------------------------------- any aligned trials (evaluate.py)
 
 
-@dataclass(frozen=True)
-class Trials:
-    """The trials of one system, aligned with their key: scores [n] (higher = bona fide), labels [n]
-    (conventions.BONAFIDE/SPOOF), attack per trial (None for bona fide) and condition values per trial;
-    `spoof_factors` names the conditions that only spoof trials have (a vocoder), which group like attacks."""
+@dataclass
+class Trials(ScoreTable):
+    """The trials of one system, aligned with their key: a ScoreTable (scores higher = bona fide, labels
+    conventions.BONAFIDE/SPOOF, attack per trial, None for bona fide) with the system's name and the
+    condition values per trial; `spoof_factors` names the conditions that only spoof trials have (a
+    vocoder), which group like attacks."""
 
-    name: str
-    utt_ids: list[str]
-    scores: np.ndarray
-    labels: np.ndarray
-    attacks: list[str | None]
+    name: str = ""
     conditions: dict[str, list[str | None]] = field(default_factory=dict)
     spoof_factors: tuple[str, ...] = ()
 
-    @property
-    def bonafide_scores(self) -> np.ndarray:
-        return self.scores[self.labels == BONAFIDE]
-
-    @property
-    def spoof_scores(self) -> np.ndarray:
-        return self.scores[self.labels != BONAFIDE]
-
     def with_scores(self, name: str, scores: np.ndarray) -> Trials:
         """The same trials with other scores (calibrated, fused)."""
-        return Trials(name, self.utt_ids, np.asarray(scores, dtype=np.float64), self.labels, self.attacks,
-                      self.conditions, self.spoof_factors)
+        return dataclasses.replace(self, name=name, scores=np.asarray(scores, dtype=np.float64))
 
 
 def group_metrics(scores: np.ndarray, labels: np.ndarray) -> dict[str, float | int | None]:
