@@ -38,7 +38,7 @@ from confidence import bootstrap_eer_min_dcf, mcnemar_test, paired_bootstrap_eer
 from conventions import BONAFIDE, LABEL_NAMES, SPOOF, UsageError, one_line
 from datasets.folder import AUDIO_SUFFIXES
 from datasets.keys import TrialKey, read_key, read_sasv_key
-from evaluation import Trials, trials_metrics
+from evaluation import Trials, calibrated_metrics, trials_metrics
 from metrics import compute_eer, compute_min_tdcf_at_asv_rates, read_asv_scores
 from parse_arguments import OneLineErrorParser, number
 from reporting.files import atomic_write_text, check_writable_location
@@ -314,11 +314,9 @@ def cm_report(
         report["calibrated_trials"] = []
         for system, dev in zip(systems, dev_systems):
             calibration = fit_linear_calibration(dev.bonafide_scores, dev.spoof_scores)
-            calibrated = system.with_scores(system.name, calibration.apply(system.scores))
-            report["calibrated_trials"].append(calibrated)
-            metrics = trials_metrics(calibrated)
-            report["systems"][system.name]["calibrated"] = {
-                "act_dcf": metrics["act_dcf"], "cllr": metrics["cllr"], "calibration": calibration.to_dict()}
+            report["calibrated_trials"].append(system.with_scores(system.name, calibration.apply(system.scores)))
+            report["systems"][system.name]["calibrated"] = {**calibrated_metrics(calibration, system),
+                                                            "calibration": calibration.to_dict()}
     if fuse:
         eval_aligned, dev_aligned = same_trials(systems, "--fuse"), same_trials(dev_systems, "--fuse (dev)")
         dev_matrix = np.stack([system.scores for system in dev_aligned], axis=1)

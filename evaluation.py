@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from calibration import compute_min_cllr, fit_linear_calibration
+from calibration import LinearCalibration, compute_min_cllr, fit_linear_calibration
 from conventions import BONAFIDE, UsageError
 from datasets.base import AsvScores, AudioDataset
 from metrics import (
@@ -48,8 +48,7 @@ def evaluate(
     if args.calibrate:
         calibration = fit_linear_calibration(tables["dev"].bonafide_scores, tables["dev"].spoof_scores)
         for split, table in tables.items():
-            bonafide, spoof = calibration.apply(table.bonafide_scores), calibration.apply(table.spoof_scores)
-            metrics[split]["calibrated"] = {"act_dcf": compute_act_dcf(bonafide, spoof)[0], "cllr": compute_cllr(bonafide, spoof)}
+            metrics[split]["calibrated"] = calibrated_metrics(calibration, table)
         metrics["dev"]["calibrated"]["calibration"] = calibration.to_dict()
     for split, table in tables.items():
         tdcf = min_tdcf(args, splits[split], split, table, log)
@@ -70,6 +69,12 @@ def asv_scores_of(args: argparse.Namespace, dataset: AudioDataset, split: str) -
     return official._replace(
         scores=str(root / official.scores), protocol=official.protocol and str(root / official.protocol)
     )
+
+
+def calibrated_metrics(calibration: LinearCalibration, table: ScoreTable) -> dict[str, float]:
+    """actDCF and Cllr of the table's scores mapped to LLRs by `calibration`."""
+    bonafide, spoof = calibration.apply(table.bonafide_scores), calibration.apply(table.spoof_scores)
+    return {"act_dcf": compute_act_dcf(bonafide, spoof)[0], "cllr": compute_cllr(bonafide, spoof)}
 
 
 def min_tdcf(args: argparse.Namespace, dataset: AudioDataset, split: str, table: ScoreTable, log: TrainingLog) -> float | None:
