@@ -107,11 +107,14 @@ def read_calibration(path: str | Path) -> LinearCalibration:
     """A calibration written by train_and_eval.py --calibrate (CALIBRATION_FILE); UsageError for any other file."""
     path = Path(path)
     try:
-        return LinearCalibration.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        calibration = LinearCalibration.from_dict(json.loads(path.read_text(encoding="utf-8")))
     except OSError as error:
         raise UsageError(f"calibration {path} cannot be read ({error.strerror})") from None
     except (ValueError, TypeError, KeyError, UnicodeDecodeError) as error:
         raise UsageError(f"{path} is not a {CALIBRATION_FILE} written by train_and_eval.py --calibrate ({error})") from None
+    if calibration.n_columns != 1:
+        raise UsageError(f"{path} maps {calibration.n_columns} score columns (a fusion); a model's calibration maps one")
+    return calibration
 
 
 class TrainedCountermeasure:
@@ -282,8 +285,9 @@ def load_countermeasure(
     path: str | Path, device: str | torch.device = "cpu", name: str = "checkpoint", calibration: str | Path | None = None
 ) -> TrainedCountermeasure:
     """A trained countermeasure from a run directory (the model it evaluated: checkpoint_path), a checkpoint, or the
-    authors' released weights of a reference model (README: Reference models), with the `calibration` file given,
-    else its run's when it has one (run_calibration_file); `name` names `path` in errors. Self-supervised extractors load their pretrained weights as the run did
+    authors' released weights of a reference model (README: Reference models), with the `calibration` file
+    given, else its run's when it has one (run_calibration_file); `name` names `path` in errors.
+    Self-supervised extractors load their pretrained weights as the run did
     (--extractor_path, or the local cache)."""
     source = checkpoint_path(path)
     checkpoint = load_model_file(str(source), name)

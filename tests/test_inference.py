@@ -167,5 +167,8 @@ def test_a_model_without_calibration_refuses_probabilities_and_a_bad_calibration
     (tmp_path / "calibration.json").write_text('{"weights": [1.0]}')
     with pytest.raises(UsageError, match="is not a calibration.json written by train_and_eval.py --calibrate"):
         load_countermeasure(released, calibration=tmp_path / "calibration.json")
+    (tmp_path / "fusion.json").write_text('{"weights": [1.0, 2.0], "offset": 0.0, "prior": 0.5}')
+    with pytest.raises(UsageError, match="maps 2 score columns"):
+        load_countermeasure(released, calibration=tmp_path / "fusion.json")
     with_file = load_countermeasure(released, calibration=trained_on_files / "calibration.json")
     assert with_file.probabilities([0.0])[0] == pytest.approx(load_countermeasure(trained_on_files).probabilities([0.0])[0])
