@@ -177,7 +177,7 @@ def same_trials(systems: list[Trials], what: str) -> list[Trials]:
     return ordered
 
 
-def sasv_metrics(path: str, key: str) -> dict:
+def sasv_result(path: str, key: str) -> dict:
     """The SASV metrics of ASVspoof 5 track 2 of one SASV score file against its SASV key: min a-DCF (and the
     EER of target against nontarget and spoof) from sasv-score; the CM EER and the min t-DCF (2021 form, with
     the organisers' pooled ASV error rates, as the challenge's evaluation) from cm-score; the ASV EER (target
@@ -278,7 +278,7 @@ def evaluate_files(
             raise UsageError("SASV score files (spk filename cm-score asv-score sasv-score) are evaluated only together and "
                              f"against a SASV key: give --key and no {' '.join(extras) or 'CM score files'}")
         try:
-            return {"mode": "sasv", "systems": {path: sasv_metrics(path, key) for path in scores}, "comparisons": [], "warnings": []}
+            return {"mode": "sasv", "systems": {path: sasv_result(path, key) for path in scores}, "comparisons": [], "warnings": []}
         except ValueError as error:
             raise UsageError(str(error)) from None
     eval_key = read_key(key) if key else None
