@@ -297,7 +297,7 @@ def component_list() -> str:
     """Every registered component with its settings, for `--list`; then the datasets."""
     lines = ["Each setting is a flag: --NAME VALUE (every chosen component that takes it) or --COMPONENT.NAME VALUE."]
     for stage, registry in REGISTRIES.items():
-        lines.append(f"{stage}s:")
+        lines.append(f"{'losses' if stage == 'loss' else stage + 's'}:")
         for name, component in registry.items():
             header = f"  {name}"
             if stage == "loss":

@@ -98,6 +98,8 @@ def test_user_mistakes_exit_2_with_one_line_and_write_nothing(tmp_path, monkeypa
 def test_list_prints_every_component(run_cli):
     done = run_cli("--list")
     assert done.returncode == 0
+    headings = [line for line in done.stdout.splitlines() if line.endswith(":") and not line.startswith(" ")]
+    assert headings[:6] == ["extractors:", "processors:", "classifiers:", "losses:", "miners:", "augmentations:"]
     assert "AdditiveAngularMargin" in done.stdout and "margin (float, radians, default 0.5, range [0, pi))" in done.stdout
 
 
